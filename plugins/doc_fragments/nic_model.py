@@ -1,0 +1,67 @@
+# -*- coding: utf-8 -*-
+# Copyright: nictune.fleet contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+
+class ModuleDocFragment:
+    # Options shared by nic_model and nic_model_info: where the domains are.
+    DOCUMENTATION = r"""
+options:
+  backend:
+    description:
+      - Where the domain definitions live.
+      - V(xen) edits Xen xl.cfg files (and legacy xm files that stay inside xl's grammar).
+      - V(libvirt) changes persistent domain definitions through the libvirt API at O(uri).
+      - V(libvirt_xml) edits libvirt domain XML files kept outside libvirt (for example in git).
+      - V(auto) uses V(libvirt_xml) for files ending in C(.xml) or starting with C(<), V(xen) for other
+        files, and V(libvirt) when O(path) is not given.
+    type: str
+    choices: [auto, xen, libvirt, libvirt_xml]
+    default: auto
+  path:
+    description:
+      - Configuration files to work on (backends V(xen) and V(libvirt_xml)): a file, a glob, or a list of both,
+        so every domain of a host is handled by one task.
+      - A literal path that does not exist is an error; a glob that matches no file gives a warning.
+      - A symlink is followed; its target is edited and the link stays.
+    type: list
+    elements: path
+  uri:
+    description:
+      - libvirt connection URI (backend V(libvirt)).
+    type: str
+    default: qemu:///system
+  domains:
+    description:
+      - Names of the libvirt domains to work on (backend V(libvirt)). Every persistent domain when omitted.
+    type: list
+    elements: str
+"""
+
+    MATCH = r"""
+options:
+  match:
+    description:
+      - Which NICs to select. Every key given must hold; within a key, any of the listed values will do.
+        Without O(match), every NIC of every domain is selected.
+    type: dict
+    suboptions:
+      index:
+        description: Position of the NIC in the domain (0 is the first vif entry or C(<interface>)).
+        type: list
+        elements: int
+      mac:
+        description: MAC address of the NIC (any case, C(:) or C(-) separated).
+        type: list
+        elements: str
+      bridge:
+        description: Bridge (Xen C(bridge=), libvirt C(<source bridge>)) or libvirt network the NIC is attached to.
+        type: list
+        elements: str
+      model:
+        description: Model in force now (for Xen HVM NICs without C(model=), that is V(rtl8139)).
+        type: list
+        elements: str
+"""

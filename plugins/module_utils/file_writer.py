@@ -1,0 +1,65 @@
+# -*- coding: utf-8 -*-
+# Copyright: nictune.fleet contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Atomic file replacement through the narrow module interface (no Ansible imports).
+
+The object passed as ``module`` needs only ``backup_local(path)`` and ``atomic_move(src, dest)``
+(``AnsibleModule`` has both; ``atomic_move`` keeps owner, mode and SELinux context of ``dest``).
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+
+from .errors import NicTuneError
+
+
+def real_target(path):
+    """The file a write to ``path`` must replace: a symlinked config is edited where it really lives."""
+    return os.path.realpath(path)
+
+
+def check_writable(path):
+    """Raise NicTuneError unless ``path`` may be replaced: it exists, is a regular file and is not read-only.
+
+    A file without any write bit is treated as a deliberate "do not edit", also for root. Backends call
+    this while planning, so one unwritable file stops the task before any file is written.
+    """
+    target = real_target(path)
+    try:
+        st = os.stat(target)
+    except OSError as exc:
+        raise NicTuneError("cannot read: %s" % exc.strerror, path=path)
+    if not os.path.isfile(target):
+        raise NicTuneError("not a regular file", path=path)
+    if not st.st_mode & 0o222:
+        mode = st.st_mode & 0o7777
+        raise NicTuneError("file is read-only (mode %04o); make it writable to let it be changed" % mode, path=path)
+    if not os.access(target, os.W_OK) or not os.access(os.path.dirname(target) or ".", os.W_OK):
+        raise NicTuneError("no permission to replace this file (the file or its directory is not writable)", path=path)
+
+
+def write_atomically(module, path, data, backup=False):
+    """Replace ``path`` with ``data`` (bytes) atomically; return the backup file name or None.
+
+    The temporary file is made in the target's own directory so the final rename never crosses a
+    file system. A symlink is followed: its target is replaced and the link stays a link.
+    """
+    target = real_target(path)
+    directory = os.path.dirname(target) or "."
+    check_writable(path)
+    backup_file = module.backup_local(target) if backup else None
+    fd, tmp = tempfile.mkstemp(prefix=".%s." % os.path.basename(target), suffix=".nictune", dir=directory)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        module.atomic_move(tmp, target)
+    except OSError as exc:
+        raise NicTuneError("cannot write: %s" % exc, path=path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+    return backup_file

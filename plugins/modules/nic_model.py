@@ -1,0 +1,216 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: nictune.fleet contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+---
+module: nic_model
+short_description: Set the emulated NIC model of Xen and libvirt guests
+version_added: 0.1.0
+description:
+  - Sets the model of the selected NICs of one or many domains, in Xen xl.cfg/xm files, in persistent
+    libvirt domain definitions (through the libvirt API) or in libvirt domain XML files.
+  - Only the model (and with O(pin_mac) a missing MAC, with O(xen_type) the Xen vif type) changes; every
+    other byte of a file is kept, and so are MAC and PCI addresses.
+  - All domains are read and planned before anything is written. If any file cannot be parsed, the task
+    fails naming every bad file and line, and writes none.
+  - The change takes effect at the next cold start of the guest (C(xl create), or libvirt C(destroy)/C(start));
+    the module never restarts a guest and reports RV(results[].restart_required) instead.
+author:
+  - nictune.fleet contributors
+extends_documentation_fragment:
+  - nictune.fleet.nic_model
+  - nictune.fleet.nic_model.match
+attributes:
+  check_mode:
+    support: full
+    description: Reports exactly what a real run would change, and changes nothing.
+  diff_mode:
+    support: full
+    description: One diff per changed file or domain definition.
+options:
+  model:
+    description:
+      - The NIC model to set, for example V(e1000), V(rtl8139), V(virtio) (libvirt), V(e1000e).
+      - For Xen HVM guests, V(rtl8139) and V(e1000) are known; other names are written with a warning
+        (Xen passes them to QEMU, which may refuse them at C(xl create)).
+      - For libvirt, the model must be one the domain's emulator offers; otherwise nothing is defined.
+      - May be omitted when only O(xen_type) or O(pin_mac) is wanted.
+    type: str
+  xen_type:
+    description:
+      - Xen only. Set the vif C(type=) of the selected NICs of HVM guests.
+      - V(ioemu) (the default when C(type=) is absent) gives an emulated NIC whose model is O(model).
+      - V(vif) makes the NIC paravirtual only (netfront); such a NIC has no model, and without this option
+        a C(type=vif) NIC is left alone and reported as skipped.
+    type: str
+    choices: [ioemu, vif]
+  pin_mac:
+    description:
+      - Xen only. Where a selected vif has no C(mac=), write a stable MAC in Xen's 00:16:3e range derived from
+        the domain name and the NIC index (the same value as the P(nictune.fleet.xen_mac#filter) filter), so
+        the guest stops getting a new random MAC at every C(xl create).
+    type: bool
+    default: false
+  backup:
+    description:
+      - Files only. Keep a timestamped copy of each file that changes, next to it.
+    type: bool
+    default: false
+notes:
+  - Xen PV and PVH guests use netfront and have no emulated NIC model; their vifs are reported as skipped.
+  - A Xen config that xl itself would reject (CRLF line endings, a comment on the last line without a newline,
+    Python code in a legacy xm file) is refused with file, line and reason; it is never executed or evaluated.
+  - A file without any write bit is treated as "do not edit" and refused, also for root.
+requirements:
+  - libvirt-python on the hypervisor for O(backend=libvirt).
+seealso:
+  - module: nictune.fleet.nic_model_info
+"""
+
+EXAMPLES = r"""
+- name: Every emulated NIC of every HVM guest of this Xen host becomes e1000
+  nictune.fleet.nic_model:
+    path: /etc/xen/*.cfg
+    model: e1000
+    backup: true
+
+- name: Only the NIC on xenbr1 of one guest, and pin its MAC
+  nictune.fleet.nic_model:
+    path: /etc/xen/web01.cfg
+    model: e1000
+    pin_mac: true
+    match:
+      bridge: xenbr1
+
+- name: Switch the rtl8139 NICs of two libvirt guests to virtio
+  nictune.fleet.nic_model:
+    backend: libvirt
+    uri: qemu:///system
+    domains: [web01, db01]
+    model: virtio
+    match:
+      model: rtl8139
+  register: switched
+
+- name: Domain XML kept in git
+  nictune.fleet.nic_model:
+    path: "{{ playbook_dir }}/domains/*.xml"
+    model: virtio
+"""
+
+RETURN = r"""
+results:
+  description: One entry per domain (per file for file backends).
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    path:
+      description: The file (file backends).
+      type: str
+      returned: file backends
+      sample: /etc/xen/web01.cfg
+    domain:
+      description: Domain name (Xen C(name=), libvirt C(<name>)); null when the file has none.
+      type: str
+      sample: web01
+    backend:
+      description: The backend that handled the domain.
+      type: str
+      sample: xen
+    changed:
+      description: Whether this domain's definition changed (or would, in check mode).
+      type: bool
+    restart_required:
+      description: True where the definition changed; it takes effect only at the next cold start.
+      type: bool
+    state:
+      description: libvirt domain state (V(running), V(shut off), ...).
+      type: str
+      returned: backend libvirt
+    skipped:
+      description: True when nothing in this domain applies (PV guest, no NIC, no NIC selected).
+      type: bool
+    reason:
+      description: Why the domain was skipped, or null.
+      type: str
+      sample: PV guest (type = "pv"): its vifs use netfront and have no model
+    backup_file:
+      description: The backup made, when O(backup=true) and the file changed.
+      type: str
+      returned: changed and backup requested
+    nics:
+      description: Every NIC of the domain.
+      type: list
+      elements: dict
+      contains:
+        index:
+          description: Position of the NIC.
+          type: int
+        mac:
+          description: MAC after the change (null when the NIC has none written).
+          type: str
+        model_before:
+          description: Model in force before.
+          type: str
+        model_after:
+          description: Model in force after.
+          type: str
+        selected:
+          description: Whether O(match) selected this NIC.
+          type: bool
+        changed:
+          description: Whether this NIC changed.
+          type: bool
+        skipped:
+          description: True when the NIC was selected but left alone.
+          type: bool
+        reason:
+          description: Why the NIC was left alone.
+          type: str
+"""
+
+import traceback
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.nictune.fleet.plugins.module_utils.errors import NicTuneError
+from ansible_collections.nictune.fleet.plugins.module_utils.host import ModuleHost
+from ansible_collections.nictune.fleet.plugins.module_utils.module_common import (
+    argument_spec,
+    run_backends,
+)
+
+try:
+    import libvirt
+except ImportError:
+    libvirt = None
+    LIBVIRT_IMPORT_ERROR = traceback.format_exc()
+else:
+    LIBVIRT_IMPORT_ERROR = None
+
+
+def main():
+    spec = argument_spec(with_match=True)
+    spec.update(
+        model=dict(type="str"),
+        xen_type=dict(type="str", choices=["ioemu", "vif"]),
+        pin_mac=dict(type="bool", default=False),
+        backup=dict(type="bool", default=False),
+    )
+    module = AnsibleModule(argument_spec=spec, supports_check_mode=True)
+    if not (module.params["model"] or module.params["xen_type"] or module.params["pin_mac"]):
+        module.fail_json(msg="nothing to do: give model, xen_type or pin_mac")
+    try:
+        result = run_backends(module, ModuleHost(module), "apply", libvirt, LIBVIRT_IMPORT_ERROR)
+    except NicTuneError as exc:
+        module.fail_json(msg=str(exc), problems=[p.as_dict() for p in exc.problems])
+    module.exit_json(**result)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,112 @@
+#!/usr/bin/env bash
+# The one entry point for every check, the same one CI calls (.ci/run).
+#
+#   scripts/test.sh                 prepare the machine, then run every stage
+#   scripts/test.sh STAGE [STAGE…]  only those stages (setup always runs first)
+#
+# Stages: lint sanity units integration lab
+#   lint         ruff (check + format), yamllint, ansible-lint (production profile), antsibull-changelog lint
+#   sanity       ansible-test sanity --local on a copy of the tree laid out as ansible_collections/nictune/fleet
+#   units        pytest tests/unit (pure cores, modules, filters, corpus and property tests)
+#   integration  ansible-test integration --local: Xen files, libvirt XML files, libvirt API against
+#                test:///default and a private libvirtd started here (and stopped at the end)
+#   lab          the lab of real QEMU guests and the Molecule scenarios that use it
+set -uo pipefail
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$root"
+
+all_stages=(lint sanity units integration lab)
+stages=("$@")
+((${#stages[@]})) || stages=("${all_stages[@]}")
+
+bash scripts/setup.sh || { echo "setup failed"; echo "stages: 0 passed, 1 failed"; exit 1; }
+
+export PATH="$root/.venv/bin:$PATH"
+export ANSIBLE_COLLECTIONS_PATH="$root/.build/collections"
+export ANSIBLE_FORCE_COLOR=0 PY_COLORS=0 ANSIBLE_NOCOLOR=1
+# Corpus of real configs written by others: used by tests when present beside the checkout.
+if [ -d "$root/../shared/corpus" ]; then
+  NICTUNE_CORPUS="$(cd "$root/../shared/corpus" && pwd)"
+  export NICTUNE_CORPUS
+fi
+
+atroot="$root/.build/ansible-test"
+at_tree="$atroot/ansible_collections/nictune/fleet"
+
+# ansible-test insists on running inside ansible_collections/NS/NAME and follows no symlink there:
+# give it a copy of the files git would ship (tracked and new, not ignored).
+make_at_tree() {
+  rm -rf "$atroot"
+  mkdir -p "$at_tree"
+  if git -C "$root" rev-parse --git-dir >/dev/null 2>&1; then
+    git -C "$root" ls-files -z --cached --others --exclude-standard |
+      rsync -a --from0 --files-from=- "$root/" "$at_tree/"
+  else
+    rsync -a --exclude .venv --exclude .build --exclude .git "$root/" "$at_tree/"
+  fi
+}
+
+stage_lint() {
+  local rc=0
+  echo "--- ruff"
+  ruff check . || rc=1
+  ruff format --check . || rc=1
+  echo "--- yamllint"
+  yamllint -s . || rc=1
+  echo "--- ansible-lint (production profile)"
+  ansible-lint --profile production --offline -q || rc=1
+  echo "--- antsibull-changelog lint"
+  antsibull-changelog lint || rc=1
+  return $rc
+}
+
+stage_sanity() {
+  make_at_tree
+  (cd "$at_tree" && ansible-test sanity --local --python 3.11 --color no)
+}
+
+stage_units() {
+  local rc=0
+  pytest -q tests/unit || rc=$?
+  # pytest's 5 means "no tests collected": a failure here, there must be tests.
+  return $rc
+}
+
+stage_integration() {
+  make_at_tree
+  local state="$root/.build/test-libvirt" rc=0
+  NICTUNE_TEST_LIBVIRT_URI=$(bash roles/lab/files/nictune-libvirtd.sh start "$state") || {
+    echo "could not start the test libvirtd"
+    return 1
+  }
+  export NICTUNE_TEST_LIBVIRT_URI
+  trap 'bash "$root/roles/lab/files/nictune-libvirtd.sh" stop "$root/.build/test-libvirt"' RETURN
+  (cd "$at_tree" && ansible-test integration --local --python 3.11 --color no -v) || rc=1
+  return $rc
+}
+
+stage_lab() {
+  if [ -x scripts/test-lab.sh ]; then
+    bash scripts/test-lab.sh
+  else
+    echo "no lab tests yet"
+  fi
+}
+
+passed=0 failed=0 failed_names=()
+for s in "${stages[@]}"; do
+  if ! declare -F "stage_$s" >/dev/null; then
+    echo "unknown stage: $s (known: ${all_stages[*]})"
+    failed=$((failed + 1)); failed_names+=("$s"); continue
+  fi
+  echo "=================== stage: $s"
+  start=$(date +%s)
+  if "stage_$s"; then
+    passed=$((passed + 1)); echo "=================== stage $s passed in $(($(date +%s) - start)) s"
+  else
+    failed=$((failed + 1)); failed_names+=("$s"); echo "=================== stage $s FAILED after $(($(date +%s) - start)) s"
+  fi
+done
+((failed)) && echo "failed stages: ${failed_names[*]}"
+echo "stages: $passed passed, $failed failed"
+((failed == 0))
