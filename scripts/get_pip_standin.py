@@ -7,11 +7,10 @@ own bundled ``ensurepip`` wheel and runs ``pip install`` with the same arguments
 itself then comes from the configured package index).
 """
 
+import ensurepip
 import glob
 import os
 import sys
-
-import ensurepip
 
 # Options only the real get-pip.py understands.
 _GET_PIP_ONLY = {"--no-setuptools", "--no-wheel"}
@@ -25,7 +24,7 @@ def main():
     from pip._internal.cli.main import main as pip_main  # pylint: disable=import-outside-toplevel
 
     args = [a for a in sys.argv[1:] if a not in _GET_PIP_ONLY]
-    sys.exit(pip_main(["install", "--upgrade"] + args))
+    sys.exit(pip_main(["install", "--upgrade", *args]))
 
 
 if __name__ == "__main__":

@@ -16,7 +16,7 @@ debs=(
   python3 python3-venv python3-dev gcc pkg-config git rsync
   libvirt-dev libvirt-daemon-system libvirt-clients qemu-system-x86 qemu-utils
   iperf3 debootstrap busybox-static cpio zstd xz-utils iproute2 openssh-client openssh-server
-  virtinst
+  virtinst shellcheck
 )
 missing=()
 for p in "${debs[@]}"; do
@@ -41,6 +41,17 @@ if [ ! -x .venv/bin/python ] || [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; th
   .venv/bin/pip install -q --upgrade pip
   .venv/bin/pip install -q -r tests/requirements.txt
   echo "$want" > "$stamp"
+fi
+
+# --- collections the project uses (ansible.windows for the Windows task files) -----------------
+# Galaxy is not reachable from the test machines: take the same collections from the `ansible`
+# package on PyPI, unpacked outside the venv. Users elsewhere install them from requirements.yml.
+ansible_pkg=${NICTUNE_ANSIBLE_PKG_VERSION:-12.3.0}
+if [ "$(cat .build/ansible-pkg/.version 2>/dev/null)" != "$ansible_pkg" ]; then
+  say "unpacking collections from the ansible $ansible_pkg package"
+  rm -rf .build/ansible-pkg
+  .venv/bin/pip install -q --no-deps --target .build/ansible-pkg "ansible==$ansible_pkg"
+  echo "$ansible_pkg" > .build/ansible-pkg/.version
 fi
 
 # --- the checkout as ansible_collections/nictune/fleet ---------------------------------------

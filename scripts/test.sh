@@ -22,7 +22,7 @@ stages=("$@")
 bash scripts/setup.sh || { echo "setup failed"; echo "stages: 0 passed, 1 failed"; exit 1; }
 
 export PATH="$root/.venv/bin:$PATH"
-export ANSIBLE_COLLECTIONS_PATH="$root/.build/collections"
+export ANSIBLE_COLLECTIONS_PATH="$root/.build/collections:$root/.build/ansible-pkg"
 export ANSIBLE_FORCE_COLOR=0 PY_COLORS=0 ANSIBLE_NOCOLOR=1
 # Corpus of real configs written by others: used by tests when present beside the checkout.
 if [ -d "$root/../shared/corpus" ]; then
@@ -30,7 +30,7 @@ if [ -d "$root/../shared/corpus" ]; then
   export NICTUNE_CORPUS
 fi
 
-atroot="$root/.build/ansible-test"
+atroot="${NICTUNE_AT_ROOT:-${TMPDIR:-/tmp}/nictune-ansible-test}"  # outside any git work tree
 at_tree="$atroot/ansible_collections/nictune/fleet"
 
 # ansible-test insists on running inside ansible_collections/NS/NAME and follows no symlink there:
@@ -67,7 +67,7 @@ stage_sanity() {
 
 stage_units() {
   local rc=0
-  pytest -q tests/unit || rc=$?
+  PYTHONPATH="$root/.build/collections" pytest -q tests/unit -n 2 || rc=$?
   # pytest's 5 means "no tests collected": a failure here, there must be tests.
   return $rc
 }

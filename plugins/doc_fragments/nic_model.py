@@ -22,8 +22,8 @@ options:
     default: auto
   path:
     description:
-      - Configuration files to work on (backends V(xen) and V(libvirt_xml)): a file, a glob, or a list of both,
-        so every domain of a host is handled by one task.
+      - Configuration files to work on (backends V(xen) and V(libvirt_xml)), each a file or a glob, so every
+        domain of a host is handled by one task.
       - A literal path that does not exist is an error; a glob that matches no file gives a warning.
       - A symlink is followed; its target is edited and the link stays.
     type: list

@@ -43,19 +43,19 @@ def check_writable(path):
 def write_atomically(module, path, data, backup=False):
     """Replace ``path`` with ``data`` (bytes) atomically; return the backup file name or None.
 
+    The caller has planned the write and called :func:`check_writable` already. Like Ansible's own
+    file modules, the data is not fsync'ed: the rename is atomic, durability is the file system's.
+
     The temporary file is made in the target's own directory so the final rename never crosses a
     file system. A symlink is followed: its target is replaced and the link stays a link.
     """
     target = real_target(path)
     directory = os.path.dirname(target) or "."
-    check_writable(path)
     backup_file = module.backup_local(target) if backup else None
     fd, tmp = tempfile.mkstemp(prefix=".%s." % os.path.basename(target), suffix=".nictune", dir=directory)
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
         module.atomic_move(tmp, target)
     except OSError as exc:
         raise NicTuneError("cannot write: %s" % exc, path=path)

@@ -35,8 +35,9 @@ options:
   model:
     description:
       - The NIC model to set, for example V(e1000), V(rtl8139), V(virtio) (libvirt), V(e1000e).
-      - For Xen HVM guests, V(rtl8139) and V(e1000) are known; other names are written with a warning
-        (Xen passes them to QEMU, which may refuse them at C(xl create)).
+      - For Xen HVM guests, V(rtl8139) (Xen's default) and V(e1000) are documented by Xen, and QEMU's V(e1000e),
+        V(ne2k_pci), V(pcnet), V(i82551), V(i82557b), V(i82559er) and V(virtio-net-pci) are known; other names are
+        written with a warning (libxl passes them to QEMU, which may refuse them at C(xl create)).
       - For libvirt, the model must be one the domain's emulator offers; otherwise nothing is defined.
       - May be omitted when only O(xen_type) or O(pin_mac) is wanted.
     type: str
@@ -53,6 +54,7 @@ options:
       - Xen only. Where a selected vif has no C(mac=), write a stable MAC in Xen's 00:16:3e range derived from
         the domain name and the NIC index (the same value as the P(nictune.fleet.xen_mac#filter) filter), so
         the guest stops getting a new random MAC at every C(xl create).
+      - Not applied to PV/PVH guests, nor to C(type=vif) NICs unless O(xen_type) is set.
     type: bool
     default: false
   backup:
@@ -138,7 +140,7 @@ results:
     reason:
       description: Why the domain was skipped, or null.
       type: str
-      sample: PV guest (type = "pv"): its vifs use netfront and have no model
+      sample: 'PV guest (type = "pv"): its vifs use netfront and have no model'
     backup_file:
       description: The backup made, when O(backup=true) and the file changed.
       type: str

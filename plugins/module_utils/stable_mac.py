@@ -1,0 +1,34 @@
+# -*- coding: utf-8 -*-
+# Copyright: nictune.fleet contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Stable MAC addresses for Xen vifs (no Ansible imports, no netaddr needed).
+
+Xen gives a vif without ``mac=`` a new random MAC at every ``xl create``: libxl uses Xen's OUI
+00:16:3e and random lower three octets with the top bit of the fourth octet cleared, i.e. the range
+00:16:3e:00:00:00 - 00:16:3e:7f:ff:ff. :func:`xen_stable_mac` stays in that same range but derives
+the lower octets from ``sha256("<domain name>/<index>")``, so the same guest and NIC position always
+get the same address. Two different names can in principle collide (23 bits): the audit shows MACs,
+and a fleet that cares can check uniqueness with the ``nictune.fleet.xen_mac`` filter.
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+from .errors import NicTuneError
+
+XEN_OUI = "00:16:3e"
+
+
+def xen_stable_mac(domain_name, index):
+    """``00:16:3e:xx:xx:xx`` derived from the domain name and the NIC index (lowercase, colon separated)."""
+    if domain_name is None or str(domain_name) == "":
+        raise NicTuneError("a stable MAC needs the domain name")
+    try:
+        index = int(index)
+    except (TypeError, ValueError):
+        raise NicTuneError("NIC index must be an integer, got %r" % (index,))
+    if index < 0:
+        raise NicTuneError("NIC index must not be negative, got %d" % index)
+    digest = hashlib.sha256(("%s/%d" % (domain_name, index)).encode("utf-8", "surrogateescape")).digest()
+    return "%s:%02x:%02x:%02x" % (XEN_OUI, digest[0] & 0x7F, digest[1], digest[2])
