@@ -13,7 +13,7 @@
 #   lab          the lab of real QEMU guests and the Molecule scenarios that use it
 set -uo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-cd "$root"
+cd "$root" || exit 1
 
 all_stages=(lint sanity units integration lab)
 stages=("$@")

@@ -425,6 +425,7 @@ class _Parser:
         while True:
             tok = toks[i]
             kind = tok[0]
+            node = None  # set below, or _syntax raises
             if kind in {"str", "num"}:
                 node = self._atom(tok)
                 i += 1

@@ -20,7 +20,7 @@ description:
   - The change takes effect at the next cold start of the guest (C(xl create), or libvirt C(destroy)/C(start));
     the module never restarts a guest and reports RV(results[].restart_required) instead.
 author:
-  - nictune.fleet contributors
+  - nictune.fleet maintainers (@nictune)
 extends_documentation_fragment:
   - nictune.fleet.nic_model
   - nictune.fleet.nic_model.match

@@ -17,7 +17,7 @@ description:
     for libvirt/QEMU on x86 C(pc)/C(q35) machines).
   - Reads only; never changes anything.
 author:
-  - nictune.fleet contributors
+  - nictune.fleet maintainers (@nictune)
 extends_documentation_fragment:
   - nictune.fleet.nic_model
 attributes:
