@@ -80,6 +80,8 @@ stage_integration() {
     return 1
   }
   export NICTUNE_TEST_LIBVIRT_URI
+  # ansible-test passes no environment through to the targets: hand the URI over as integration config.
+  printf 'nictune_test_libvirt_uri: "%s"\n' "$NICTUNE_TEST_LIBVIRT_URI" > "$at_tree/tests/integration/integration_config.yml"
   trap 'bash "$root/roles/lab/files/nictune-libvirtd.sh" stop "$root/.build/test-libvirt"' RETURN
   (cd "$at_tree" && ansible-test integration --local --python 3.11 --color no -v) || rc=1
   return $rc

@@ -134,6 +134,10 @@ results:
       description: libvirt domain state (V(running), V(shut off), ...).
       type: str
       returned: backend libvirt
+    uuid:
+      description: Domain UUID.
+      type: str
+      returned: backend libvirt
     skipped:
       description: True when nothing in this domain applies (PV guest, no NIC, no NIC selected).
       type: bool

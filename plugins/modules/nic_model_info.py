@@ -88,6 +88,14 @@ domains:
       description: Machine type (libvirt).
       type: str
       returned: libvirt backends
+    arch:
+      description: Architecture from C(<os><type arch>) (libvirt).
+      type: str
+      returned: libvirt backends
+    persistent:
+      description: Whether the domain has a persistent definition.
+      type: bool
+      returned: backend libvirt
     emulator:
       description: Emulator binary (libvirt).
       type: str

@@ -1,0 +1,297 @@
+# -*- coding: utf-8 -*-
+# Copyright: nictune.fleet contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""nic_model / nic_model_info for persistent libvirt domains, through the libvirt API.
+
+No Ansible imports, and ``libvirt`` is never imported here: the module passes the Python binding in,
+so a host without it gets the clear message of module_common, and tests can pass the real binding
+opened on ``test:///default``.
+
+``host`` is used for ``check_mode``, ``diff_mode`` and ``warn(msg)`` only. The one mutating call,
+``defineXML``, goes through ``_define``, which is where check mode is honoured.
+
+Order of work: read and plan every selected domain; validate the model of every NIC that would change
+against the domain's emulator; only then define, one domain after the other, reading each definition
+back. If libvirt refuses one, the domains already defined get their previous definition back and the
+error names the domain and NICs; nothing stays half-changed.
+"""
+
+from __future__ import annotations
+
+from . import libvirt_xml as _xml
+from . import qemu_models as _qemu
+from .errors import NicTuneError
+
+STATE_NAMES = {
+    0: "no state",
+    1: "running",
+    2: "idle",
+    3: "paused",
+    4: "in shutdown",
+    5: "shut off",
+    6: "crashed",
+    7: "pmsuspended",
+}
+
+
+def _message(exc):
+    get = getattr(exc, "get_error_message", None)
+    text = get() if get else None
+    return text or str(exc)
+
+
+def _connect(libvirt, uri, read_only=False):
+    # libvirt prints every error on stderr by default; the module reports them itself.
+    libvirt.registerErrorHandler(lambda _ctx, _err: None, None)
+    try:
+        conn = libvirt.openReadOnly(uri) if read_only else libvirt.open(uri)
+    except libvirt.libvirtError as exc:
+        raise NicTuneError(
+            "cannot connect to libvirt at %s: %s (is libvirtd running on this host, and may this user use its socket?)"
+            % (uri, _message(exc))
+        )
+    if conn is None:  # pragma: no cover - old bindings returned None instead of raising
+        raise NicTuneError("cannot connect to libvirt at %s" % uri)
+    return conn
+
+
+def _domains(libvirt, conn, uri, names, persistent_only):
+    if names is None:
+        flags = libvirt.VIR_CONNECT_LIST_DOMAINS_PERSISTENT if persistent_only else 0
+        return sorted(conn.listAllDomains(flags), key=lambda d: d.name())
+    found, missing = [], []
+    for name in dict.fromkeys(names):
+        try:
+            found.append(conn.lookupByName(name))
+        except libvirt.libvirtError as exc:
+            if exc.get_error_code() == libvirt.VIR_ERR_NO_DOMAIN:
+                missing.append(name)
+            else:
+                raise NicTuneError("domain %s at %s: %s" % (name, uri, _message(exc)))
+    if missing:
+        raise NicTuneError("no such domain at %s: %s; nothing was changed" % (uri, ", ".join(missing)))
+    if persistent_only:
+        transient = [d.name() for d in found if not d.isPersistent()]
+        if transient:
+            raise NicTuneError(
+                "domain(s) %s at %s are transient: they have no persistent definition to change"
+                % (", ".join(transient), uri)
+            )
+    return found
+
+
+def _state(dom):
+    return STATE_NAMES.get(dom.state()[0], "unknown")
+
+
+def _models_by_nic(domain):
+    """``{mac or index: model}`` of a parsed domain's NICs."""
+    return {(nic["mac"] or nic["index"]): nic["model"] for nic in domain.nics()}
+
+
+def _live_differs(libvirt, dom, persistent):
+    """True when the running definition of ``dom`` has other NIC models than ``persistent`` (a Domain)."""
+    if not dom.isActive():
+        return False
+    live = _xml.Domain(dom.XMLDesc(0))
+    return _models_by_nic(live) != _models_by_nic(persistent)
+
+
+def _define(host, conn, xml_text):
+    """The only mutating call of this backend. Returns the new domain object, or None in check mode."""
+    if host.check_mode:
+        return None
+    return conn.defineXML(xml_text)
+
+
+def _label(name, nics):
+    parts = ["NIC %d%s" % (n["index"], " (%s)" % n["mac"] if n["mac"] else "") for n in nics]
+    return "domain %s, %s" % (name, ", ".join(parts) if parts else "no NIC")
+
+
+class _Plan:
+    def __init__(self, dom, *, old_xml, new_xml, result, domain, state):
+        self.dom = dom
+        self.name = dom.name()
+        self.old_xml = old_xml
+        self.new_xml = new_xml
+        self.result = result
+        self.domain = domain
+        self.state = state
+        self.changing = [n for n in result["nics"] if n["changed"]]
+
+
+def _validate(uri, plans, warn):
+    """Every model that would be set must be one the domain's emulator offers."""
+    problems = []
+    offers = {}
+    unchecked = []
+    for plan in plans:
+        if not plan.changing:
+            continue
+        domain = plan.domain
+        if domain.domain_type not in ("qemu", "kvm") or not _qemu.is_local_uri(uri) or not domain.emulator:
+            unchecked.append(plan.name)
+            continue
+        try:
+            offered = _qemu.offered_models(domain.emulator)
+        except NicTuneError as exc:
+            problems.append(NicTuneError("domain %s: %s" % (plan.name, exc.reason)))
+            continue
+        for nic in plan.changing:
+            facts = domain.nic(nic["index"])
+            why = _qemu.check_offered(nic["model_after"], facts["address_type"], offered)
+            if why:
+                offers[domain.emulator] = _qemu.describe_offered(offered)
+                problems.append(
+                    NicTuneError(
+                        "%s: model %s is not offered by emulator %s (%s)"
+                        % (_label(plan.name, [nic]), nic["model_after"], domain.emulator, why)
+                    )
+                )
+    if unchecked:
+        warn(
+            "the model was not checked against the emulator of %s: libvirt at %s is not a local QEMU driver, so its "
+            "emulator cannot be asked; QEMU refuses an unknown model only when the domain starts"
+            % (", ".join(unchecked), uri)
+        )
+    if problems:
+        offered_text = "; ".join("%s offers: %s" % (path, ", ".join(names)) for path, names in sorted(offers.items()))
+        if len(problems) == 1:
+            raise NicTuneError(problems[0].reason + "; nothing was changed" + (". " + offered_text if offers else ""))
+        raise NicTuneError(
+            "%d NICs cannot take the model; nothing was changed%s"
+            % (len(problems), ". " + offered_text if offers else ""),
+            problems=problems,
+        )
+
+
+def _rollback(host, conn, done):
+    failed = []
+    for plan in reversed(done):
+        try:
+            _define(host, conn, plan.old_xml)
+        except Exception as exc:  # pylint: disable=broad-except
+            failed.append("%s (%s)" % (plan.name, _message(exc)))
+    return failed
+
+
+def _diff(plan, after):
+    return {
+        "before": plan.old_xml,
+        "after": after,
+        "before_header": "%s (persistent definition, before)" % plan.name,
+        "after_header": "%s (persistent definition, after)" % plan.name,
+    }
+
+
+def apply(host, libvirt, uri, domains, options):
+    """nic_model with backend libvirt. Returns the module result (changed, results, diff)."""
+    conn = _connect(libvirt, uri)
+    try:
+        return _apply(host, libvirt, conn, uri=uri, domains=domains, options=options)
+    finally:
+        conn.close()
+
+
+def _apply(host, libvirt, conn, *, uri, domains, options):
+    plans = []
+    problems = []
+    for dom in _domains(libvirt, conn, uri, domains, persistent_only=True):
+        old_xml = dom.XMLDesc(libvirt.VIR_DOMAIN_XML_INACTIVE)
+        try:
+            new_data, result, domain = _xml.plan(old_xml.encode("utf-8"), options, host.warn)
+        except NicTuneError as exc:
+            problems.append(NicTuneError("domain %s: %s" % (dom.name(), exc.reason)))
+            continue
+        plans.append(
+            _Plan(
+                dom, old_xml=old_xml, new_xml=new_data.decode("utf-8"), result=result, domain=domain, state=_state(dom)
+            )
+        )
+    if problems:
+        if len(problems) == 1:
+            raise NicTuneError(problems[0].reason + "; nothing was changed")
+        raise NicTuneError("%d domains cannot be changed; nothing was changed" % len(problems), problems=problems)
+    _validate(uri, plans, host.warn)
+
+    done = []
+    results, diffs = [], []
+    for plan in plans:
+        after_xml = plan.old_xml
+        if plan.changing:
+            try:
+                new_dom = _define(host, conn, plan.new_xml)
+                if new_dom is None:
+                    after_xml = plan.new_xml
+                else:
+                    done.append(plan)
+                    after_xml = new_dom.XMLDesc(libvirt.VIR_DOMAIN_XML_INACTIVE)
+                    _check_read_back(plan, after_xml)
+            except (libvirt.libvirtError, NicTuneError) as exc:
+                failed = _rollback(host, conn, done)
+                reason = "%s: libvirt did not take model %s: %s; " % (
+                    _label(plan.name, plan.changing),
+                    plan.changing[0]["model_after"],
+                    exc.reason if isinstance(exc, NicTuneError) else _message(exc),
+                )
+                if failed:
+                    reason += "restoring the previous definition FAILED for %s" % ", ".join(failed)
+                else:
+                    reason += "nothing was changed (%d domain(s) defined before were restored)" % len(done)
+                raise NicTuneError(reason)
+        after = _xml.Domain(after_xml)
+        changed = after_xml != plan.old_xml if not host.check_mode else bool(plan.changing)
+        entry = dict(
+            plan.result,
+            backend="libvirt",
+            uuid=after.uuid,
+            state=plan.state,
+            changed=changed,
+            restart_required=_live_differs(libvirt, plan.dom, after),
+        )
+        if not changed:
+            for nic in entry["nics"]:
+                nic["changed"] = False
+        results.append(entry)
+        if changed and host.diff_mode:
+            diffs.append(_diff(plan, after_xml))
+    out = {"changed": any(r["changed"] for r in results), "results": results}
+    if host.diff_mode:
+        out["diff"] = diffs
+    return out
+
+
+def _check_read_back(plan, after_xml):
+    """libvirt must have kept the new models (a definition it silently altered is an error)."""
+    after = _xml.Domain(after_xml)
+    models = _models_by_nic(after)
+    for nic in plan.changing:
+        key = nic["mac"] or nic["index"]
+        if models.get(key) != nic["model_after"]:
+            raise NicTuneError(
+                "read back model %s instead of %s for NIC %d" % (models.get(key), nic["model_after"], nic["index"])
+            )
+
+
+def info(host, libvirt, uri, domains):
+    """nic_model_info with backend libvirt: every persistent domain (or the named ones)."""
+    del host  # reads only
+    conn = _connect(libvirt, uri, read_only=True)
+    try:
+        out = []
+        for dom in _domains(libvirt, conn, uri, domains, persistent_only=False):
+            persistent = bool(dom.isPersistent())
+            flags = libvirt.VIR_DOMAIN_XML_INACTIVE if persistent else 0
+            domain = _xml.Domain(dom.XMLDesc(flags))
+            entry = _xml.describe(domain)
+            entry.update(
+                backend="libvirt",
+                state=_state(dom),
+                persistent=persistent,
+                restart_required=bool(persistent and _live_differs(libvirt, dom, domain)),
+            )
+            out.append(entry)
+        return {"changed": False, "domains": out}
+    finally:
+        conn.close()

@@ -1,0 +1,504 @@
+# -*- coding: utf-8 -*-
+# Copyright: nictune.fleet contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Text-preserving NIC model editor for libvirt domain XML (no Ansible imports, no libvirt import).
+
+The document is scanned once with expat, recording the byte offsets of every element; an edit then
+splices only the ``type`` value of a ``<model>`` start tag (keeping its quote style), inserts a
+``<model type='...'/>`` indented like the interface's other children, or removes a ``<driver>``
+element that only virtio models accept. Every other byte of the input is kept: indentation,
+attribute order and quotes, comments, the XML declaration.
+
+Safety: a DOCTYPE, any entity declaration and any external entity reference are refused before
+anything is expanded; parameter entities are never parsed; nothing is fetched.
+"""
+
+from __future__ import annotations
+
+import re
+import xml.parsers.expat as _expat
+
+from .errors import ConfigSyntaxError, NicTuneError
+from .selection import nic_selected
+
+#: Model names libvirt knows as an enum (compared case-insensitively by libvirt: ``ViRtIo`` is virtio).
+KNOWN_MODELS = (
+    "virtio",
+    "virtio-transitional",
+    "virtio-non-transitional",
+    "e1000",
+    "e1000e",
+    "igb",
+    "rtl8139",
+    "usb-net",
+    "spapr-vlan",
+    "lan9118",
+    "smc91c111",
+    "vmxnet3",
+)
+VIRTIO_MODELS = ("virtio", "virtio-transitional", "virtio-non-transitional")
+#: libvirt refuses any other character in a model name ("Model name contains invalid characters").
+_MODEL_RE = re.compile(r"^[A-Za-z0-9_-]+$")
+_START_TAG_RE = re.compile(rb"<[^\s/>]+(?:\s+[^\s=/>]+\s*=\s*(?:\"[^\"]*\"|'[^']*'))*\s*/?>")
+_TYPE_ATTR_RE = re.compile(rb"(\s)type(\s*=\s*)(\"[^\"]*\"|'[^']*')")
+#: Interface types whose NIC is a passed-through device: no emulated model.
+_NO_MODEL_TYPES = ("hostdev",)
+#: Interface types that work only with a virtio front end.
+_VIRTIO_ONLY_TYPES = ("vhostuser", "vdpa")
+#: Address types tied to one bus, and the models that can sit there.
+_BUS_ADDRESS_MODELS = {
+    "ccw": VIRTIO_MODELS[:1],
+    "virtio-mmio": VIRTIO_MODELS[:1],
+    "spapr-vio": ("spapr-vlan",),
+    "usb": ("usb-net",),
+}
+
+
+class _Refused(Exception):
+    pass
+
+
+class _Node:
+    __slots__ = ("attrs", "children", "empty", "end", "line", "name", "parent", "start", "tag_end", "text")
+
+    def __init__(self, name, attrs, *, start, tag_end, empty, line, parent):
+        self.name = name
+        self.attrs = attrs
+        self.start = start
+        self.tag_end = tag_end
+        self.end = tag_end if empty else None
+        self.empty = empty
+        self.children = []
+        self.text = []
+        self.line = line
+        self.parent = parent
+
+    def child(self, name):
+        for node in self.children:
+            if node.name == name:
+                return node
+        return None
+
+    def text_value(self):
+        return "".join(self.text).strip()
+
+
+def canonical_model(model):
+    """libvirt's spelling of ``model``: known names in lower case, others as they are."""
+    if model is None:
+        return None
+    text = str(model).strip()
+    return text.lower() if text.lower() in KNOWN_MODELS else text
+
+
+def check_model_name(model):
+    """Raise NicTuneError unless libvirt would accept ``model`` as a name."""
+    if not _MODEL_RE.match(str(model)):
+        raise NicTuneError(
+            "model %r is not a valid libvirt NIC model name (letters, digits, '_' and '-' only)" % (model,)
+        )
+
+
+def parse(data, path=None):
+    """Scan ``data`` (bytes); return the root ``_Node`` with byte offsets. Refuses DTDs and entities."""
+    if isinstance(data, str):
+        data = data.encode("utf-8")
+    if data[:2] in (b"\xff\xfe", b"\xfe\xff") or b"\x00" in data[:200]:
+        raise ConfigSyntaxError("only UTF-8 (or ASCII) domain XML is supported", path=path)
+    parser = _expat.ParserCreate()
+    parser.SetParamEntityParsing(_expat.XML_PARAM_ENTITY_PARSING_NEVER)
+    stack = []
+    holder = []
+
+    def refuse(what):
+        def handler(*_args):
+            raise _Refused(what)
+
+        return handler
+
+    def start(name, attrs):
+        pos = parser.CurrentByteIndex
+        match = _START_TAG_RE.match(data, pos)
+        if match is None:  # pragma: no cover - expat accepted a tag this expression does not know
+            raise _Refused("cannot locate the start tag <%s>" % name)
+        empty = match.group(0).endswith(b"/>")
+        parent = stack[-1] if stack else None
+        node = _Node(
+            name, attrs, start=pos, tag_end=match.end(), empty=empty, line=parser.CurrentLineNumber, parent=parent
+        )
+        if parent is not None:
+            parent.children.append(node)
+        else:
+            holder.append(node)
+        stack.append(node)
+
+    def end(_name):
+        node = stack.pop()
+        if not node.empty:
+            node.end = data.index(b">", parser.CurrentByteIndex) + 1
+
+    def chars(text):
+        if stack:
+            stack[-1].text.append(text)
+
+    parser.StartElementHandler = start
+    parser.EndElementHandler = end
+    parser.CharacterDataHandler = chars
+    parser.StartDoctypeDeclHandler = refuse("a DOCTYPE is not allowed in domain XML (entities are never expanded)")
+    parser.EntityDeclHandler = refuse("entity declarations are not allowed in domain XML")
+    parser.UnparsedEntityDeclHandler = refuse("entity declarations are not allowed in domain XML")
+    parser.ExternalEntityRefHandler = refuse("external entities are not allowed in domain XML")
+    parser.SkippedEntityHandler = refuse("entity references other than the predefined ones are not allowed")
+    try:
+        parser.Parse(data, True)
+    except _Refused as exc:
+        raise ConfigSyntaxError("refused: %s" % exc, path=path, line=parser.CurrentLineNumber)
+    except _expat.ExpatError as exc:
+        raise ConfigSyntaxError("not well-formed XML: %s" % _expat.ErrorString(exc.code), path=path, line=exc.lineno)
+    root = holder[0]
+    if root.name != "domain":
+        raise ConfigSyntaxError(
+            "not a libvirt domain XML: the root element is <%s>, not <domain>" % root.name, path=path
+        )
+    return root
+
+
+def _os_info(root):
+    os_node = root.child("os")
+    type_node = os_node.child("type") if os_node is not None else None
+    if type_node is None:
+        return None, None, None
+    return type_node.text_value() or None, type_node.attrs.get("arch"), type_node.attrs.get("machine")
+
+
+def default_model(domain_type, arch, machine, os_type="hvm", nic_type=None):
+    """The model libvirt gives a NIC without ``<model>``, or None (no model / unknown).
+
+    Verified here for x86 (pc and q35, libvirt 9.0 + QEMU 7.2: libvirt writes ``rtl8139`` at define).
+    The other architectures follow libvirt's ``qemuDomainDefaultNetModel``.
+    """
+    if nic_type in _NO_MODEL_TYPES:
+        return None
+    if nic_type == "vdpa":
+        return "virtio"
+    machine = (machine or "").lower()
+    arch = (arch or "").lower()
+    if domain_type == "xen":
+        return "rtl8139" if os_type == "hvm" else None
+    if domain_type not in ("qemu", "kvm", "hvf"):
+        return None
+    if arch.startswith("s390"):
+        return "virtio"
+    if arch in ("armv6l", "armv7l", "aarch64"):
+        if machine == "versatilepb":
+            return "smc91c111"
+        if machine == "virt" or machine.startswith("virt-"):
+            return "virtio"
+        return "lan9118"
+    if arch.startswith("riscv") and (machine == "virt" or machine.startswith("virt-")):
+        return "virtio"
+    return "rtl8139"
+
+
+def _pci_address(node):
+    if node is None or node.attrs.get("type") != "pci":
+        return None
+    try:
+        parts = [int(node.attrs.get(k, "0"), 0) for k in ("domain", "bus", "slot", "function")]
+    except ValueError:
+        return None
+    return "%04x:%02x:%02x.%x" % tuple(parts)
+
+
+def _source_names(iface):
+    source = iface.child("source")
+    if source is None:
+        return []
+    names = []
+    for key in ("bridge", "network", "dev", "name", "path"):
+        if source.attrs.get(key):
+            names.append(source.attrs[key])
+    return names
+
+
+class Domain:
+    """A parsed domain XML document with its guest NICs."""
+
+    def __init__(self, data, path=None):
+        if isinstance(data, str):
+            data = data.encode("utf-8")
+        self.data = data
+        self.path = path
+        self.root = parse(data, path)
+        root = self.root
+        name = root.child("name")
+        uuid = root.child("uuid")
+        self.name = name.text_value() if name is not None else None
+        self.uuid = uuid.text_value() if uuid is not None else None
+        self.domain_type = root.attrs.get("type")
+        self.os_type, self.arch, self.machine = _os_info(root)
+        devices = root.child("devices")
+        emulator = devices.child("emulator") if devices is not None else None
+        self.emulator = emulator.text_value() if emulator is not None else None
+        self.interfaces = [c for c in devices.children if c.name == "interface"] if devices is not None else []
+
+    @property
+    def pv(self):
+        return self.domain_type == "xen" and self.os_type not in (None, "hvm")
+
+    def nic(self, index):
+        """The facts of guest NIC ``index`` as a dict."""
+        iface = self.interfaces[index]
+        model_node = iface.child("model")
+        written = model_node.attrs.get("type") if model_node is not None else None
+        nic_type = iface.attrs.get("type")
+        if self.pv:
+            model = None
+        elif written:
+            model = canonical_model(written)
+        else:
+            model = default_model(self.domain_type, self.arch, self.machine, self.os_type, nic_type)
+        if nic_type in _NO_MODEL_TYPES:
+            model = None
+        mac = iface.child("mac")
+        address = iface.child("address")
+        sources = _source_names(iface)
+        return {
+            "index": index,
+            "type": nic_type,
+            "mac": mac.attrs.get("address").lower() if mac is not None and mac.attrs.get("address") else None,
+            "bridge": sources[0] if sources else None,
+            "bridges": sources,
+            "model": model,
+            "model_explicit": bool(written),
+            "pci_address": _pci_address(address),
+            "address_type": address.attrs.get("type") if address is not None else None,
+            "line": iface.line,
+        }
+
+    def nics(self):
+        return [self.nic(i) for i in range(len(self.interfaces))]
+
+
+def _selected(match, nic):
+    if not match:
+        return True
+    bridges = nic["bridges"] or [None]
+    return any(
+        nic_selected(match, {"index": nic["index"], "mac": nic["mac"], "bridge": b, "model": nic["model"]})
+        for b in bridges
+    )
+
+
+def _line_start(data, pos):
+    return data.rfind(b"\n", 0, pos) + 1
+
+
+def _indent_before(data, pos):
+    """The whitespace that precedes ``pos`` on its line, or None when other text precedes it."""
+    start = _line_start(data, pos)
+    prefix = data[start:pos]
+    return prefix if not prefix.strip() else None
+
+
+def _quote_of(data, node):
+    match = _TYPE_ATTR_RE.search(data, node.start, node.tag_end)
+    if match is not None:
+        return match.group(3)[:1].decode("ascii")
+    return "'"
+
+
+def _model_edits(data, iface, model):
+    """The splices that set ``<model type>`` of ``iface`` to ``model``."""
+    model_b = model.encode("ascii")
+    node = iface.child("model")
+    if node is not None:
+        match = _TYPE_ATTR_RE.search(data, node.start, node.tag_end)
+        if match is not None:
+            quote = match.group(3)[:1]
+            return [(match.start(3), match.end(3), quote + model_b + quote)]
+        name_end = node.start + len(b"<model")
+        return [(name_end, name_end, b" type='" + model_b + b"'")]
+    quote = _quote_of(data, iface).encode("ascii")
+    element = b"<model type=" + quote + model_b + quote + b"/>"
+    anchor = None
+    for child in iface.children:
+        if child.name in ("mac", "source"):
+            anchor = child
+    first = iface.children[0] if iface.children else None
+    if first is not None:
+        child_indent = _indent_before(data, first.start)
+        pos = anchor.end if anchor is not None else iface.tag_end
+        if child_indent is None:
+            return [(pos, pos, element)]
+        return [(pos, pos, b"\n" + child_indent + element)]
+    own_indent = _indent_before(data, iface.start)
+    if own_indent is None:
+        if iface.empty:
+            return [(iface.tag_end - 2, iface.tag_end, b">" + element + b"</interface>")]
+        return [(iface.tag_end, iface.tag_end, element)]
+    unit = _indent_unit(data, iface, own_indent)
+    inner = b"\n" + own_indent + unit + element + b"\n" + own_indent
+    if iface.empty:
+        tag = data[iface.start : iface.tag_end]
+        trimmed = tag[:-2].rstrip()
+        return [(iface.start, iface.tag_end, trimmed + b">" + inner + b"</interface>")]
+    return [(iface.tag_end, iface.end - len(b"</interface>"), inner)]
+
+
+def _indent_unit(data, iface, own_indent):
+    parent = iface.parent
+    if parent is not None:
+        parent_indent = _indent_before(data, parent.start)
+        if parent_indent is not None and own_indent.startswith(parent_indent) and len(own_indent) > len(parent_indent):
+            return own_indent[len(parent_indent) :]
+    return b"\t" if own_indent.startswith(b"\t") else b"  "
+
+
+def _remove_edit(data, node):
+    start, end = node.start, node.end
+    indent = _indent_before(data, start)
+    if indent is not None and start - len(indent) > 0:
+        start = start - len(indent) - 1  # the newline before the line
+        if data[start - 1 : start] == b"\r":
+            start -= 1
+    return (start, end, b"")
+
+
+def _splice(data, edits):
+    out = data
+    for start, end, text in sorted(edits, key=lambda e: (e[0], e[1]), reverse=True):
+        out = out[:start] + text + out[end:]
+    return out
+
+
+def _nic_label(domain, nic):
+    who = "domain %s" % (domain.name or "(unnamed)")
+    what = "NIC %d" % nic["index"]
+    if nic["mac"]:
+        what += " (%s)" % nic["mac"]
+    return "%s, %s" % (who, what)
+
+
+def _warn_xen_options(options, warn):
+    for key in ("xen_type", "pin_mac"):
+        if options.get(key):
+            warn("%s applies only to the xen backend; it is ignored for libvirt domains" % key)
+
+
+def plan(data, options, warn, path=None):
+    """Plan the change of one domain; return ``(new_data, result, domain)``.
+
+    ``result`` is the per-domain result of nic_model (without path/backend/changed/restart_required).
+    Raises NicTuneError for a NIC whose interface type or address cannot take the model.
+    """
+    domain = Domain(data, path)
+    model = options.get("model")
+    match = options.get("match") or {}
+    _warn_xen_options(options, warn)
+    if model is not None:
+        check_model_name(model)
+        model = canonical_model(model)
+    result = {"domain": domain.name, "guest_type": domain.os_type, "skipped": False, "reason": None, "nics": []}
+    edits = []
+    nics = domain.nics()
+    if domain.pv:
+        result.update(
+            skipped=True, reason="PV guest (os type %r): its NICs use netfront and have no model" % domain.os_type
+        )
+    elif not nics:
+        result.update(skipped=True, reason="the domain has no NIC")
+    any_selected = False
+    for nic in nics:
+        selected = not domain.pv and _selected(match, nic)
+        entry = {
+            "index": nic["index"],
+            "mac": nic["mac"],
+            "bridge": nic["bridge"],
+            "type": nic["type"],
+            "model_before": nic["model"],
+            "model_after": nic["model"],
+            "selected": selected,
+            "changed": False,
+            "skipped": False,
+            "reason": None,
+        }
+        result["nics"].append(entry)
+        if not selected:
+            continue
+        any_selected = True
+        if nic["type"] in _NO_MODEL_TYPES:
+            entry.update(skipped=True, reason="type=%r NIC is a passed-through device and has no model" % nic["type"])
+            continue
+        if model is None:
+            entry.update(skipped=True, reason="no model given")
+            continue
+        if nic["model"] == model:
+            continue  # already in force (written, or the default libvirt writes itself at define)
+        problem = nic_model_clash(nic, model)
+        if problem:
+            raise NicTuneError("%s: %s" % (_nic_label(domain, nic), problem), path=path, line=nic["line"])
+        iface = domain.interfaces[nic["index"]]
+        edits.extend(_model_edits(domain.data, iface, model))
+        driver = iface.child("driver")
+        if driver is not None and model not in VIRTIO_MODELS:
+            edits.append(_remove_edit(domain.data, driver))
+            warn(
+                "%s: removed <driver> (options that only virtio NICs have) because model %s does not use them"
+                % (_nic_label(domain, nic), model)
+            )
+        entry.update(model_after=model, changed=True)
+    if nics and not domain.pv and not any_selected:
+        result.update(skipped=True, reason="no NIC selected by match")
+    new_data = _splice(domain.data, edits) if edits else domain.data
+    return new_data, result, domain
+
+
+def nic_model_clash(nic, model):
+    """Why ``model`` cannot be set on ``nic`` (a dict from ``Domain.nic``), or None."""
+    if nic["type"] in _VIRTIO_ONLY_TYPES and model not in VIRTIO_MODELS:
+        return "interface type %r needs a virtio model; %s is refused by libvirt" % (nic["type"], model)
+    if model == "usb-net" and nic["address_type"] != "usb":
+        return "usb-net is a USB device and needs <address type='usb'>; this NIC %s" % (
+            "has a %s address (libvirt accepts it, QEMU refuses to start)" % nic["address_type"]
+            if nic["address_type"]
+            else "has none (libvirt would put it on PCI, which it refuses)"
+        )
+    allowed = _BUS_ADDRESS_MODELS.get(nic["address_type"])
+    if allowed is not None and model not in allowed:
+        return "its <address type=%r> is tied to one bus and takes only model %s, not %s; remove the address first" % (
+            nic["address_type"],
+            " or ".join(allowed),
+            model,
+        )
+    return None
+
+
+def plan_file(path, data, options, warn):
+    """nic_model on one domain XML file: ``(new_data, result)``."""
+    new_data, result, _domain = plan(data, options, warn, path=path)
+    return new_data, result
+
+
+def describe(domain):
+    """nic_model_info's facts of a parsed ``Domain``."""
+    nics = []
+    for nic in domain.nics():
+        nics.append(
+            {key: nic[key] for key in ("index", "type", "mac", "bridge", "model", "model_explicit", "pci_address")}
+        )
+    return {
+        "domain": domain.name,
+        "uuid": domain.uuid,
+        "domain_type": domain.domain_type,
+        "machine": domain.machine,
+        "arch": domain.arch,
+        "emulator": domain.emulator,
+        "guest_type": domain.os_type,
+        "nics": nics,
+    }
+
+
+def describe_file(path, data, warn):
+    """nic_model_info on one domain XML file."""
+    return describe(Domain(data, path))
