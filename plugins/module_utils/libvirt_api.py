@@ -274,9 +274,19 @@ def _check_read_back(plan, after_xml):
             )
 
 
+def _offered_for(uri, emulator, warn):
+    """libvirt model names the domain's emulator offers; None where it cannot be asked (remote, test driver)."""
+    if not emulator or not _qemu.is_local_uri(uri):
+        return None
+    try:
+        return _qemu.describe_offered(_qemu.offered_models(emulator))
+    except NicTuneError as exc:
+        warn("cannot list the NIC models of %s: %s" % (emulator, exc))
+        return None
+
+
 def info(host, libvirt, uri, domains):
     """nic_model_info with backend libvirt: every persistent domain (or the named ones)."""
-    del host  # reads only
     conn = _connect(libvirt, uri, read_only=True)
     try:
         out = []
@@ -290,6 +300,7 @@ def info(host, libvirt, uri, domains):
                 state=_state(dom),
                 persistent=persistent,
                 restart_required=bool(persistent and _live_differs(libvirt, dom, domain)),
+                offered_models=_offered_for(uri, entry.get("emulator"), host.warn),
             )
             out.append(entry)
         return {"changed": False, "domains": out}

@@ -96,6 +96,14 @@ domains:
       description: Whether the domain has a persistent definition.
       type: bool
       returned: backend libvirt
+    offered_models:
+      description:
+        - libvirt model names of the NIC devices the domain's emulator offers (asked from the emulator, cached);
+          null where the emulator cannot be asked (remote URI, test driver).
+      type: list
+      elements: str
+      returned: backend libvirt
+      sample: [e1000, e1000e, rtl8139, virtio, vmxnet3]
     emulator:
       description: Emulator binary (libvirt).
       type: str

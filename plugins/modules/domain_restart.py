@@ -1,0 +1,126 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: nictune.fleet contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+---
+module: domain_restart
+short_description: Cold-restart a Xen or libvirt domain so a new NIC model takes effect
+version_added: 0.1.0
+description:
+  - Graceful shutdown with a timeout, then a hard stop if the guest did not stop in time, then start.
+  - A domain that is not running is just started.
+  - A cold restart is what makes a changed NIC model take effect; a reboot from inside the guest is not
+    enough (the emulator keeps its devices).
+author:
+  - nictune.fleet maintainers (@nictune)
+attributes:
+  check_mode:
+    support: full
+    description: Reports the restart it would do, and does nothing.
+  diff_mode:
+    support: none
+    description: Nothing to compare.
+options:
+  backend:
+    description: V(libvirt) uses the libvirt API at O(uri); V(xen) runs C(xl shutdown), C(xl destroy) and C(xl create).
+    type: str
+    choices: [libvirt, xen]
+    default: libvirt
+  uri:
+    description: libvirt connection URI.
+    type: str
+    default: qemu:///system
+  domain:
+    description: Domain name.
+    type: str
+    required: true
+  config_path:
+    description: The domain's xl config file, for C(xl create) (backend V(xen)).
+    type: path
+  shutdown_timeout:
+    description: Seconds to wait for a graceful shutdown before the domain is stopped hard.
+    type: int
+    default: 60
+requirements:
+  - libvirt-python on the hypervisor for O(backend=libvirt).
+  - the C(xl) toolstack for O(backend=xen).
+notes:
+  - The Xen path could not be run against a real Xen hypervisor when this collection was tested; it is kept to
+    three C(xl) commands.
+seealso:
+  - module: nictune.fleet.nic_model
+"""
+
+EXAMPLES = r"""
+- name: Cold-restart a guest after its NIC model changed
+  nictune.fleet.domain_restart:
+    uri: qemu:///system
+    domain: web01
+    shutdown_timeout: 90
+  when: switched.results | selectattr('restart_required') | list | length > 0
+"""
+
+RETURN = r"""
+was_running:
+  description: Whether the domain was running before.
+  returned: always
+  type: bool
+method:
+  description: How the domain was stopped (V(shutdown), V(destroy)) or V(start) when it was not running.
+  returned: always
+  type: str
+"""
+
+import traceback
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.nictune.fleet.plugins.module_utils.errors import NicTuneError
+from ansible_collections.nictune.fleet.plugins.module_utils.restart import restart_libvirt, restart_xen
+
+try:
+    import libvirt
+except ImportError:
+    libvirt = None
+    LIBVIRT_IMPORT_ERROR = traceback.format_exc()
+else:
+    LIBVIRT_IMPORT_ERROR = None
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=dict(
+            backend=dict(type="str", default="libvirt", choices=["libvirt", "xen"]),
+            uri=dict(type="str", default="qemu:///system"),
+            domain=dict(type="str", required=True),
+            config_path=dict(type="path"),
+            shutdown_timeout=dict(type="int", default=60),
+        ),
+        required_if=[("backend", "xen", ["config_path"])],
+        supports_check_mode=True,
+    )
+    p = module.params
+    try:
+        if p["backend"] == "xen":
+            result = restart_xen(
+                module.run_command, p["domain"], p["config_path"], p["shutdown_timeout"], module.check_mode
+            )
+        else:
+            if libvirt is None:
+                module.fail_json(
+                    msg="the libvirt Python binding is not installed on this host: install python3-libvirt "
+                    "or 'pip install libvirt-python'",
+                    exception=LIBVIRT_IMPORT_ERROR,
+                )
+            result = restart_libvirt(libvirt, p["uri"], p["domain"], p["shutdown_timeout"], module.check_mode)
+    except NicTuneError as exc:
+        module.fail_json(msg=str(exc))
+    module.exit_json(**result)
+
+
+if __name__ == "__main__":
+    main()

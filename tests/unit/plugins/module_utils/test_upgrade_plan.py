@@ -1,0 +1,98 @@
+# -*- coding: utf-8 -*-
+# Copyright: nictune.fleet contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+from __future__ import annotations
+
+import pytest
+
+from ansible_collections.nictune.fleet.plugins.module_utils.errors import NicTuneError
+from ansible_collections.nictune.fleet.plugins.module_utils.upgrade_plan import compare, plan_guest, platform_of
+
+
+def kvm(model="rtl8139", domain_type="qemu"):
+    return {
+        "backend": "libvirt",
+        "domain": "g1",
+        "domain_type": domain_type,
+        "guest_type": "hvm",
+        "nics": [{"index": 0, "model": model}],
+    }
+
+
+def xen(guest_type="hvm", model="rtl8139", nic_type="ioemu"):
+    return {
+        "backend": "xen",
+        "domain": "x1",
+        "guest_type": guest_type,
+        "nics": [{"index": 0, "model": model if nic_type == "ioemu" else None, "type": nic_type}],
+    }
+
+
+ALL = ["rtl8139", "e1000", "e1000e", "virtio"]
+
+
+@pytest.mark.parametrize(
+    ("domain", "kwargs", "action", "target", "reason_part"),
+    [
+        (kvm(), {"supported": ALL}, "switch", "virtio", "best model"),
+        (kvm(), {"supported": ["rtl8139", "e1000", "e1000e"]}, "switch", "e1000e", "no driver for virtio"),
+        (kvm(), {"supported": ["rtl8139"]}, "keep", "rtl8139", "no driver for virtio, e1000e, e1000"),
+        (kvm(), {"supported": ["rtl8139"], "readiness_gate": False}, "switch", "virtio", "gate overridden"),
+        (kvm("virtio"), {"supported": ALL}, "keep", "virtio", "already on virtio"),
+        (kvm(), {"supported": ALL, "pinned": "e1000"}, "switch", "e1000", "pinned"),
+        (kvm(), {"supported": ALL, "pinned": "auto"}, "switch", "virtio", "best model"),
+        (kvm(), {"supported": ALL, "pinned": "AUTO"}, "switch", "virtio", "best model"),
+        (kvm("e1000"), {"supported": ALL, "pinned": "e1000"}, "keep", "e1000", "already on e1000"),
+        (kvm(), {"supported": ["rtl8139"], "pinned": "virtio"}, "skip", None, "no driver"),
+        (kvm(), {"supported": ALL, "pinned": "vmxnet3", "offered": ["rtl8139", "virtio"]}, "skip", None, "not offered"),
+        (kvm(), {"supported": ALL, "offered": ["rtl8139", "e1000"]}, "switch", "e1000", "best"),
+        (kvm("virtio"), {"supported": ALL, "ranking": ["e1000", "virtio", "rtl8139"]}, "switch", "e1000", "best"),
+        (kvm(), {"supported": None}, "switch", "virtio", "best model"),
+        (xen(), {"supported": ["rtl8139", "e1000", "xen_pv"]}, "switch", "vif", "best"),
+        (xen(), {"supported": ["rtl8139", "e1000"]}, "switch", "e1000", "no driver for vif"),
+        (xen(nic_type="vif"), {"supported": ["xen_pv"]}, "keep", "vif", "already on vif"),
+        (xen("pv"), {"supported": ALL}, "skip", None, "PV"),
+        ({"backend": "libvirt", "domain": "n", "domain_type": "kvm", "nics": []}, {}, "skip", None, "no NIC"),
+        (None, {}, "skip", None, "not found"),
+    ],
+)
+def test_plan_guest(domain, kwargs, action, target, reason_part):
+    plan = plan_guest("g", domain, **kwargs)
+    assert plan["action"] == action, plan
+    if target:
+        assert plan["target_model"] == target
+    assert reason_part in plan["reason"]
+
+
+def test_platform_of():
+    assert platform_of(kvm()) == "kvm"
+    assert platform_of(xen()) == "xen_hvm"
+    assert platform_of(xen("pvh")) == "xen_pv"
+    assert platform_of(dict(kvm(), domain_type="xen")) == "xen_hvm"
+
+
+@pytest.mark.parametrize(
+    ("before", "after", "ok", "reason_part"),
+    [
+        ({"send_bps": 1e9, "receive_bps": 6e8}, {"send_bps": 2.8e9, "receive_bps": 4e9}, True, "kept or improved"),
+        ({"send_bps": 1e9, "receive_bps": 6e8}, {"send_bps": 0.95e9, "receive_bps": 6e8}, True, "kept"),
+        ({"send_bps": 1e9, "receive_bps": 6e8}, {"send_bps": 0.5e9, "receive_bps": 4e9}, False, "send fell by 50%"),
+        (
+            {"send_bps": 1e9, "receive_bps": 6e8},
+            {"send_bps": 2e9, "receive_bps": None},
+            False,
+            "receive: no measurement",
+        ),
+        (None, {"send_bps": 2e9, "receive_bps": 2e9}, True, "kept"),
+    ],
+)
+def test_compare(before, after, ok, reason_part):
+    verdict = compare(before, after, 0.1)
+    assert verdict["ok"] is ok
+    assert reason_part in verdict["reason"]
+
+
+@pytest.mark.parametrize("threshold", ["ten", -0.1, 1.5])
+def test_compare_rejects_bad_threshold(threshold):
+    with pytest.raises(NicTuneError, match="nic_model_rollback_threshold"):
+        compare({}, {}, threshold)

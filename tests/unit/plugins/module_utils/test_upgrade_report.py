@@ -1,0 +1,128 @@
+# -*- coding: utf-8 -*-
+# Copyright: nictune.fleet contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+from __future__ import annotations
+
+import csv
+import html.parser
+import io
+import json
+
+import pytest
+
+from ansible_collections.nictune.fleet.plugins.module_utils.errors import NicTuneError
+from ansible_collections.nictune.fleet.plugins.module_utils.upgrade_report import (
+    guest_entry,
+    render,
+    summary,
+    throughput,
+)
+
+PLAN = {"hypervisor": "hv1", "domain": "g1", "current_model": "rtl8139", "target_model": "virtio"}
+
+
+@pytest.mark.parametrize(
+    ("plan", "outcome", "check_mode", "decision", "after_model", "reason_part"),
+    [
+        (
+            dict(PLAN, action="switch", reason="best"),
+            {"switched": True, "reason": "best"},
+            False,
+            "switched",
+            "virtio",
+            "best",
+        ),
+        (
+            dict(PLAN, action="switch", reason="best"),
+            {"rolled_back": True, "reason": "send fell"},
+            False,
+            "rolled_back",
+            "rtl8139",
+            "send fell",
+        ),
+        (dict(PLAN, action="switch", reason="best"), None, True, "switched", "virtio", "check mode: would switch"),
+        (dict(PLAN, action="switch", reason="best"), None, False, "skipped", "rtl8139", "did not run"),
+        (dict(PLAN, action="keep", reason="already on virtio"), None, False, "kept", "rtl8139", "already"),
+        (dict(PLAN, action="skip", reason="PV guest"), None, False, "skipped", "rtl8139", "PV guest"),
+    ],
+)
+def test_guest_entry_decisions(plan, outcome, check_mode, decision, after_model, reason_part):
+    entry = guest_entry("g1", plan, outcome=outcome, check_mode=check_mode)
+    assert entry["decision"] == decision
+    assert entry["after_model"] == after_model
+    assert reason_part in entry["reason"]
+    assert entry["before_model"] == "rtl8139" and entry["hypervisor"] == "hv1"
+
+
+def test_throughput_from_probe_rows():
+    rows = [
+        {"direction": "send", "bits_per_second": 1.5e9, "error": None},
+        {"direction": "receive", "bits_per_second": None, "error": "connection refused"},
+    ]
+    assert throughput(rows) == {"send_bps": 1.5e9, "receive_bps": None, "errors": ["receive: connection refused"]}
+
+
+def _guests():
+    switched = guest_entry(
+        "web<1>",
+        dict(PLAN, action="switch", reason="best"),
+        outcome={"switched": True},
+        verdict={"ok": True, "gain": {"send": 2.0, "receive": 6.5}},
+        before={"send_bps": 1e9, "receive_bps": 6e8},
+        after={"send_bps": 2e9, "receive_bps": 3.9e9},
+    )
+    kept = guest_entry("db", dict(PLAN, action="keep", reason="already on virtio"))
+    return [switched, kept]
+
+
+def test_json_has_the_documented_keys_and_summary():
+    doc = json.loads(render(_guests(), "json"))
+    assert set(doc["guests"][0]) >= {
+        "name",
+        "hypervisor",
+        "before_model",
+        "after_model",
+        "decision",
+        "reason",
+        "before",
+        "after",
+    }
+    assert doc["guests"][0]["before"] == {"send_bps": 1e9, "receive_bps": 6e8}
+    assert doc["summary"]["counts"]["switched"] == 1 and doc["summary"]["counts"]["kept"] == 1
+
+
+def test_csv_and_markdown_show_before_after_and_gain():
+    rows = list(csv.DictReader(io.StringIO(render(_guests(), "csv"))))
+    assert rows[0]["before_send_mbps"] == "1000.0" and rows[0]["after_receive_mbps"] == "3900.0"
+    md = render(_guests(), "md")
+    assert "1000.0 -> 2000.0 (+100%)" in md and "| db |" in md
+
+
+def test_html_escapes_names_and_draws_before_and_after_bars():
+    page = render(_guests(), "html")
+
+    class Bars(html.parser.HTMLParser):
+        bars: list
+
+        def handle_starttag(self, tag, attrs):
+            attrs = dict(attrs)
+            if tag == "rect":
+                self.bars.append((attrs["data-host"], attrs["data-direction"], attrs["data-series"]))
+
+    parser = Bars()
+    parser.bars = []
+    parser.feed(page)
+    assert ("web<1>", "send", "before") in parser.bars and ("web<1>", "receive", "after") in parser.bars
+    assert "web<1>" not in page and "web&lt;1&gt;" in page
+    assert "<h2>Decisions</h2>" in page
+
+
+def test_nothing_to_change_is_said():
+    assert summary([guest_entry("db", dict(PLAN, action="keep", reason="x"))])["status"].startswith("nothing to change")
+
+
+def test_bad_input_and_format():
+    with pytest.raises(NicTuneError, match="guest entries"):
+        render([{"name": "x"}], "json")
+    with pytest.raises(NicTuneError, match="unknown format"):
+        render(_guests(), "pdf")
