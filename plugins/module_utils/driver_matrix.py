@@ -234,7 +234,7 @@ def parse_pnputil(text):
                 drivers.append(current)
                 current = {}
             continue
-        label, _, value = line.partition(":")
+        label, _sep, value = line.partition(":")
         key = keys.get(label.strip().lower())
         if key is None:
             continue

@@ -47,7 +47,7 @@ def _mask_to_prefix(mask):
 
 def _address(ip, prefix, family):
     try:
-        addr = ipaddress.ip_address(str(ip).split("%")[0])
+        addr = ipaddress.ip_address(str(ip).split("%", 1)[0])
     except ValueError:
         raise NicTuneError("not an IP address: %r" % (ip,))
     if addr.version != family:
@@ -62,7 +62,7 @@ def _ips(values, family):
     out = []
     for value in values:
         try:
-            addr = ipaddress.ip_address(str(value).split("%")[0])
+            addr = ipaddress.ip_address(str(value).split("%", 1)[0])
         except ValueError:
             raise NicTuneError("not an IP address: %r" % (value,))
         if addr.version == family and str(addr) not in out:
@@ -174,7 +174,10 @@ def capture(adapters):
 def _same_family(want, have):
     if want["dhcp"] != have["dhcp"]:
         return False
-    key = lambda a: (a["ip"], a["prefix"])  # noqa: E731
+
+    def key(a):
+        return (a["ip"], a["prefix"])
+
     return sorted(map(key, want["addresses"])) == sorted(map(key, have["addresses"])) and sorted(
         want["gateways"]
     ) == sorted(have["gateways"])

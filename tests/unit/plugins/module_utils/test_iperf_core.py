@@ -47,7 +47,7 @@ def test_schedule_rounds(n_hosts, n_endpoints):
 
 def test_schedule_random_property():
     rng = random.Random(5)
-    for _ in range(200):
+    for _round in range(200):
         hosts = ["g%d" % i for i in range(rng.randint(1, 12))]
         eps = ["e%d" % i for i in range(rng.randint(1, 4))]
         tests = [(h, rng.choice(eps), d) for h, d in itertools.product(hosts, iperf.DIRECTIONS)]
