@@ -24,7 +24,7 @@ running() { pid_alive "$state/run/libvirtd.pid" && [ -S "$state/run/libvirt-sock
 prepare() {
   mkdir -p "$state"/{run,lib,cache,log}
   if [ ! -f "$state/etc/.nictune" ]; then
-    rm -rf "$state/etc"
+    rm -rf "${state:?}/etc"
     mkdir -p "$state/etc"
     # The package's configuration without any domain, network or storage definitions.
     (cd /etc/libvirt && find . -maxdepth 1 -type f -name '*.conf' -exec cp {} "$state/etc/" \;)
@@ -54,6 +54,7 @@ start() {
   prepare
   local -a wrap=()
   [ -n "$netns" ] && wrap=(ip netns exec "$netns")
+  # shellcheck disable=SC2016  # the inner script's variables expand in the inner shell
   "${wrap[@]}" unshare --mount --propagation private /bin/sh -ec '
     s=$1
     for d in /run/libvirt /var/lib/libvirt /var/cache/libvirt /var/log/libvirt; do
@@ -67,8 +68,8 @@ start() {
     virtlogd -d -p /run/libvirt/virtlogd.pid
     libvirtd -d -p /run/libvirt/libvirtd.pid >>"$s/log/libvirtd.log" 2>&1
   ' sh "$state"
-  local i
-  for i in $(seq 1 600); do
+  local _try
+  for _try in $(seq 1 600); do
     if running && virsh -q -c "$uri" uri >/dev/null 2>&1; then echo "$uri"; return 0; fi
     sleep 0.1
   done
@@ -95,7 +96,7 @@ stop() {
   # QEMU processes of this libvirtd that outlived it.
   for f in "$state"/run/qemu/*.pid; do
     [ -e "$f" ] || continue
-    pid_alive "$f" && kill -9 "$(cat "$f")" 2>/dev/null || true
+    if pid_alive "$f"; then kill -9 "$(cat "$f")" 2>/dev/null || true; fi
     rm -f "$f"
   done
   rm -f "$state"/run/*sock*

@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# The lab stage of scripts/test.sh: ONE lab of real QEMU guests shared by every scenario (building it
+# is the expensive part), then taken down and checked to leave nothing behind.
+#
+#   molecule lab            destroy/create (lab_up)/converge/idempotence/verify: the lab itself
+#   molecule guest_drivers  readiness and MAC-pinned interface names on the guests
+#   molecule probe          iperf3 probes, reports, schedule without overlaps
+#   molecule upgrade        the main job: converge, idempotence, check, verify
+#   pytest tests/lab        rollback of a guest that stops answering, a probe whose guest dies, AWX runner
+#   lab_down, then tests/lab/test_lab_down.py: no process, namespace, bridge or tap left
+set -uo pipefail
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$root" || exit 1
+export NICTUNE_LAB_KEEP=1 PYTHONPATH="$root/.build/collections"
+rc=0 results=()
+
+step() {
+  local name=$1 start
+  shift
+  start=$(date +%s)
+  echo "----- $name"
+  if "$@"; then
+    results+=("passed  $name ($(($(date +%s) - start)) s)")
+  else
+    results+=("FAILED  $name ($(($(date +%s) - start)) s)")
+    rc=1
+  fi
+}
+
+trap 'ansible-playbook playbooks/lab_down.yml >/dev/null 2>&1' EXIT
+
+step "molecule lab (brings the lab up)" molecule test -s lab
+if ! ansible -i "$HOME/.cache/nictune/lab/inventory.yml" all -m ansible.builtin.ping -o >/dev/null; then
+  echo "the lab is not up: the other lab tests cannot run"
+  results+=("FAILED  lab hosts answer ping")
+  rc=1
+else
+  step "molecule guest_drivers" molecule test -s guest_drivers
+  step "molecule probe" molecule test -s probe
+  step "molecule upgrade" molecule test -s upgrade
+  step "pytest tests/lab (rollback, probe failure, AWX runner)" \
+    pytest -q -p no:cacheprovider tests/lab --deselect tests/lab/test_lab_down.py
+fi
+step "lab_down" ansible-playbook playbooks/lab_down.yml
+step "lab_down again (harmless)" ansible-playbook playbooks/lab_down.yml
+step "nothing of the lab is left" pytest -q -p no:cacheprovider tests/lab/test_lab_down.py
+trap - EXIT
+printf '%s\n' "${results[@]}"
+exit $rc
