@@ -376,6 +376,12 @@ def host_plan(schedule, host, addresses, settings, clock_offset=0.0):
     busy_wait = _num(settings.get("busy_wait"))
     if busy_wait is None:
         busy_wait = 10.0
+    # A runner that starts late (a slow guest) must not give up while the endpoint's server works through the
+    # other guests' tests: it may wait as long as that endpoint's whole planned span, plus busy_wait.
+    spans = {}
+    for t in schedule["tests"]:
+        first, last = spans.get(t["endpoint"], (t["start"], t["end"]))
+        spans[t["endpoint"]] = (min(first, t["start"]), max(last, t["end"]))
     tests = []
     for t in schedule["tests"]:
         if t["host"] != host:
@@ -388,6 +394,7 @@ def host_plan(schedule, host, addresses, settings, clock_offset=0.0):
                 "direction": t["direction"],
                 "at": round(t["start"] + offset, 3),
                 "busy_until": round(t["start"] + offset + busy_wait, 3),
+                "busy_for": round(spans[t["endpoint"]][1] - spans[t["endpoint"]][0] + busy_wait, 3),
                 "kill_after": round(test_seconds + timeout, 3),
                 "args": client_args(
                     address,
