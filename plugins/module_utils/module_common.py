@@ -130,8 +130,12 @@ def describe_files(host, paths, backend):
     return {"changed": False, "domains": _collect(paths, backend, describe)}
 
 
-def run_backends(module, host, action, libvirt=None, libvirt_import_error=None):
-    """Dispatch ``action`` (``apply`` or ``info``) to the backend the parameters ask for."""
+def run_backends(module, host, action, load_libvirt=None):
+    """Dispatch ``action`` (``apply`` or ``info``) to the backend the parameters ask for.
+
+    ``load_libvirt()`` returns ``(libvirt module or None, import error text or None)``; it is called only
+    when the libvirt backend is used, so file audits never pay for importing the binding.
+    """
     params = module.params
     backend = params["backend"]
     options = {
@@ -144,6 +148,7 @@ def run_backends(module, host, action, libvirt=None, libvirt_import_error=None):
     if backend == "libvirt" or (backend == "auto" and not params["path"]):
         if params["path"]:
             raise NicTuneError("path is not used with backend libvirt; give domains (and uri) instead")
+        libvirt, libvirt_import_error = load_libvirt() if load_libvirt else (None, None)
         if libvirt is None:
             detail = ""
             if libvirt_import_error:

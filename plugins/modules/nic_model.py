@@ -191,13 +191,14 @@ from ansible_collections.nictune.fleet.plugins.module_utils.module_common import
     run_backends,
 )
 
-try:
-    import libvirt
-except ImportError:
-    libvirt = None
-    LIBVIRT_IMPORT_ERROR = traceback.format_exc()
-else:
-    LIBVIRT_IMPORT_ERROR = None
+
+def load_libvirt():
+    """The libvirt binding and None, or None and the import error; imported only when a task needs it."""
+    try:
+        import libvirt
+    except ImportError:
+        return None, traceback.format_exc()
+    return libvirt, None
 
 
 def main():
@@ -212,7 +213,7 @@ def main():
     if not (module.params["model"] or module.params["xen_type"] or module.params["pin_mac"]):
         module.fail_json(msg="nothing to do: give model, xen_type or pin_mac")
     try:
-        result = run_backends(module, ModuleHost(module), "apply", libvirt, LIBVIRT_IMPORT_ERROR)
+        result = run_backends(module, ModuleHost(module), "apply", load_libvirt)
     except NicTuneError as exc:
         module.fail_json(msg=str(exc), problems=[p.as_dict() for p in exc.problems])
     module.exit_json(**result)

@@ -156,19 +156,20 @@ from ansible_collections.nictune.fleet.plugins.module_utils.module_common import
     run_backends,
 )
 
-try:
-    import libvirt
-except ImportError:
-    libvirt = None
-    LIBVIRT_IMPORT_ERROR = traceback.format_exc()
-else:
-    LIBVIRT_IMPORT_ERROR = None
+
+def load_libvirt():
+    """The libvirt binding and None, or None and the import error; imported only when a task needs it."""
+    try:
+        import libvirt
+    except ImportError:
+        return None, traceback.format_exc()
+    return libvirt, None
 
 
 def main():
     module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True)
     try:
-        result = run_backends(module, ModuleHost(module), "info", libvirt, LIBVIRT_IMPORT_ERROR)
+        result = run_backends(module, ModuleHost(module), "info", load_libvirt)
     except NicTuneError as exc:
         module.fail_json(msg=str(exc), problems=[p.as_dict() for p in exc.problems])
     module.exit_json(**result)

@@ -127,8 +127,7 @@ def test_nothing_to_do_is_an_error(cfgdir, capsys):
 
 
 def test_libvirt_backend_without_binding_names_the_package(capsys, monkeypatch):
-    monkeypatch.setattr(nic_model, "libvirt", None)
-    monkeypatch.setattr(nic_model, "LIBVIRT_IMPORT_ERROR", "ImportError: No module named 'libvirt'")
+    monkeypatch.setattr(nic_model, "load_libvirt", lambda: (None, "ImportError: No module named 'libvirt'"))
     res = run(nic_model, capsys, backend="libvirt", model="virtio")
     assert res["failed"] is True
     assert "libvirt-python" in res["msg"] and "python3-libvirt" in res["msg"]
