@@ -12,6 +12,8 @@ from html.parser import HTMLParser
 
 import pytest
 
+# Every lab host the probe touched: the guests and the endpoints (group names of the lab's inventory).
+testinfra_hosts = ["guests", "iperf_endpoints"]
 REPORT_DIR = os.path.join(os.environ.get("MOLECULE_EPHEMERAL_DIRECTORY", "."), "reports")
 # Stated fixed set-up cost of one probe on the lab (TCG guests): everything that does not scale with the number of
 # tests (clock, checks, runner copy, servers, start margin, collection, report). Measured: see docs/probe.md.
@@ -30,7 +32,7 @@ def report():
 
 @pytest.fixture(scope="module")
 def guests(request):
-    inv = os.environ.get("MOLECULE_INVENTORY_FILE") or os.path.expanduser("~/.cache/nictune/lab/inventory.yml")
+    inv = os.path.expanduser(os.environ.get("NICTUNE_LAB_INVENTORY", "~/.cache/nictune/lab/inventory.yml"))
     import yaml
 
     with open(inv, encoding="utf-8") as handle:

@@ -20,7 +20,7 @@ INVENTORY = os.path.expanduser(os.environ.get("NICTUNE_LAB_INVENTORY", "~/.cache
 EXPECTED = {"lab-guest1": "virtio", "lab-guest2": "virtio", "lab-guest3": "e1000", "lab-novirtio": "rtl8139"}
 DRIVER = {"virtio": "virtio_net", "e1000": "e1000", "rtl8139": "8139cp"}
 
-testinfra_hosts = ["ansible://" + h for h in EXPECTED]
+testinfra_hosts = ["guests"]
 
 
 def _inventory():
