@@ -18,6 +18,7 @@ import io
 import json
 
 from .errors import NicTuneError
+from .iperf import _num
 
 ROW_FIELDS = (
     "host",
@@ -43,15 +44,6 @@ CSV_FIELDS = ("host", "endpoint", "direction", "mbit_per_second", "bits_per_seco
 CSV_FIELDS += ("cpu_local_percent", "cpu_remote_percent", "error")
 REQUIRED_FIELDS = ("endpoint", "bits_per_second", "mbit_per_second", "retransmits", "start", "end", "error")
 DIRECTION_ORDER = {"send": 0, "receive": 1}
-
-
-def _num(value):
-    if isinstance(value, bool) or value is None:
-        return None
-    try:
-        return float(value)
-    except (TypeError, ValueError):
-        return None
 
 
 def clean_rows(rows):

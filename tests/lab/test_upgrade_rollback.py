@@ -33,17 +33,21 @@ def _bin(name):
     return venv if os.path.exists(venv) else name
 
 
-@pytest.fixture(scope="module")
-def lab():
-    if not os.path.exists(INVENTORY):
-        pytest.skip("the lab is not up (no %s): run playbooks/lab_up.yml" % INVENTORY)
-    ping = subprocess.run(
+def _ping():
+    return subprocess.run(
         [_bin("ansible"), "-i", INVENTORY, GUEST, "-m", "ansible.builtin.ping"],
         env=_env(),
         capture_output=True,
         text=True,
         check=False,
     )
+
+
+@pytest.fixture(scope="module")
+def lab():
+    if not os.path.exists(INVENTORY):
+        pytest.skip("the lab is not up (no %s): run playbooks/lab_up.yml" % INVENTORY)
+    ping = _ping()
     if ping.returncode:
         pytest.skip("the lab guest %s does not answer: %s" % (GUEST, ping.stdout[-500:]))
     with open(INVENTORY) as handle:
@@ -97,11 +101,5 @@ def test_switched_guest_that_stops_answering_is_rolled_back(lab, tmp_path):
     assert "did not answer within 60 s after the switch to virtio" in guest["reason"], guest
     assert (guest["before_model"], guest["after_model"]) == ("rtl8139", "rtl8139")
     assert _model(lab) == "rtl8139"
-    ping = subprocess.run(
-        [_bin("ansible"), "-i", INVENTORY, GUEST, "-m", "ansible.builtin.ping"],
-        env=_env(),
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    ping = _ping()
     assert ping.returncode == 0, "the guest does not answer after the rollback: " + ping.stdout[-1000:]
