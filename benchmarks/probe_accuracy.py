@@ -29,7 +29,9 @@ sys.path.insert(0, os.path.join(ROOT, ".build", "collections"))
 from ansible_collections.nictune.fleet.plugins.module_utils.iperf import client_args, summarize
 
 BIN = os.path.join(ROOT, ".venv", "bin")
-ENV = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=os.path.join(ROOT, ".build", "collections"), ANSIBLE_NOCOLOR="1")
+# ansible.posix (its json callback) comes with the ansible package that scripts/setup.sh unpacks.
+COLLECTIONS = os.pathsep.join(os.path.join(ROOT, ".build", d) for d in ("collections", "ansible-pkg"))
+ENV = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=COLLECTIONS, ANSIBLE_NOCOLOR="1")
 BARE_PORT = 5216  # not the role's port: the two never share a server
 BARE_DIR = "/var/tmp/nictune-iperf-bare"
 
@@ -42,7 +44,7 @@ def run(cmd, check=True):
 
 
 def ansible_json(inventory, host, module, args):
-    env = dict(ENV, ANSIBLE_LOAD_CALLBACK_PLUGINS="1", ANSIBLE_STDOUT_CALLBACK="ansible.builtin.json")
+    env = dict(ENV, ANSIBLE_LOAD_CALLBACK_PLUGINS="1", ANSIBLE_STDOUT_CALLBACK="ansible.posix.json")
     proc = subprocess.run(
         [os.path.join(BIN, "ansible"), "-i", inventory, host, "-m", module, "-a", args],
         env=env,
