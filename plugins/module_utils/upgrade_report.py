@@ -17,6 +17,7 @@ import json
 
 from . import report as _probe_report
 from .errors import NicTuneError
+from .report import _md as _table_cell
 
 DECISIONS = ("switched", "kept", "skipped", "rolled_back")
 CSV_FIELDS = (
@@ -209,7 +210,7 @@ def _arrow(before, after):
 
 
 def _md(text):
-    return "" if text is None else str(text).replace("|", "\\|").replace("\n", " ")
+    return "" if text is None else _table_cell(text)
 
 
 def _markdown(rows, guests, meta, title):
