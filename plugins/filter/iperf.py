@@ -2,8 +2,8 @@
 # Copyright: nictune.fleet contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Filters of the iperf_probe role (docs in the sidecar .yml files): iperf3_summary, iperf_tests, iperf_schedule,
-iperf_schedule_lines, iperf_clock_offset, iperf_host_plan, iperf_collection_points, iperf_probe_rows, iperf_overlaps,
-iperf_report."""
+iperf_schedule_lines, iperf_clock_offset, iperf_host_plan, iperf_collection_points, iperf_probe_rows,
+iperf_endpoint_times, iperf_overlaps, iperf_report."""
 
 from __future__ import annotations
 
@@ -88,6 +88,14 @@ def iperf_probe_rows(schedule, host, output, clock_offset=0.0, failure=None):
     return rows
 
 
+def iperf_endpoint_times(rows, logs):
+    """Result rows timed by the endpoints' clocks where their servers' timing logs know the test."""
+    rows = iperf.apply_endpoint_times(_plain(rows), _plain(logs))
+    for row in rows:
+        row["line"] = iperf.progress_line(row)
+    return rows
+
+
 def iperf_overlaps(rows, key="endpoint"):
     """Pairs of results sharing an endpoint (or host) whose start/end intervals overlap."""
     return iperf.find_overlaps(_plain(rows), key)
@@ -112,6 +120,7 @@ class FilterModule:
             "iperf_host_plan": iperf_host_plan,
             "iperf_collection_points": iperf_collection_points,
             "iperf_probe_rows": iperf_probe_rows,
+            "iperf_endpoint_times": iperf_endpoint_times,
             "iperf_overlaps": iperf_overlaps,
             "iperf_report": iperf_report,
         }

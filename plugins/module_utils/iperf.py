@@ -106,6 +106,7 @@ def summarize(data, direction=None):
         "remote_host": None,
         "remote_port": None,
         "version": None,
+        "cookie": None,
     }
     doc, error = load_output(data)
     if doc is None:
@@ -115,6 +116,7 @@ def summarize(data, direction=None):
     end = doc.get("end") if isinstance(doc.get("end"), dict) else {}
     test = start.get("test_start") if isinstance(start.get("test_start"), dict) else {}
     out["version"] = start.get("version")
+    out["cookie"] = start.get("cookie") if isinstance(start.get("cookie"), str) else None
     out["protocol"] = test.get("protocol")
     out["streams"] = _num(test.get("num_streams"))
     out["duration"] = _num(test.get("duration"))
@@ -478,6 +480,8 @@ def build_rows(schedule, host, output, clock_offset=0.0, failure=None):
             "cpu_remote_percent": None,
             "seconds": None,
             "attempts": None,
+            "cookie": None,
+            "clock": None,
         }
         entry = reported.get(t["id"])
         if entry is None:
@@ -493,6 +497,7 @@ def build_rows(schedule, host, output, clock_offset=0.0, failure=None):
             "cpu_local_percent",
             "cpu_remote_percent",
             "seconds",
+            "cookie",
         ):
             row[key] = summary[key]
         if row["bits_per_second"] is not None:
@@ -501,6 +506,8 @@ def build_rows(schedule, host, output, clock_offset=0.0, failure=None):
             row["start"] = round(_num(entry["started"]) - offset, 3)
         if _num(entry.get("ended")) is not None:
             row["end"] = round(_num(entry["ended"]) - offset, 3)
+        if row["start"] is not None:
+            row["clock"] = "guest"
         row["attempts"] = entry.get("attempts")
         error = summary["error"]
         if entry.get("timed_out"):
@@ -515,6 +522,60 @@ def build_rows(schedule, host, output, clock_offset=0.0, failure=None):
         row["error"] = error
         rows.append(row)
     return rows
+
+
+def parse_server_log(text):
+    """Tests seen by an iperf3 server, from the timing log the probe's supervisor writes on the endpoint.
+
+    Each line is ``<epoch seconds> <line of iperf3 -s -V>``. A test starts at ``Accepted connection from H, port P``
+    (followed by ``Cookie: C``) and ends at the first ``Test Complete``, error or ``Server listening`` after it.
+    Returns ``{cookie: {"start", "end", "remote_host", "remote_port"}}``; a test still running has ``end`` None.
+    Lines that do not parse are skipped: the log is a record, not an input to trust blindly.
+    """
+    tests = {}
+    current = None
+    accepted = None
+    for raw in (text or "").splitlines():
+        stamp, _sep, line = raw.strip().partition(" ")
+        when = _num(stamp)
+        if when is None or not line:
+            continue
+        if line.startswith("Accepted connection from"):
+            host_port = line[len("Accepted connection from") :].strip()
+            host, _sep, port = host_port.rpartition(", port ")
+            accepted = {"start": when, "end": None, "remote_host": host or None, "remote_port": _num(port)}
+            current = None
+        elif line.startswith("Cookie:") and accepted is not None:
+            current = line[len("Cookie:") :].strip()
+            if current:
+                tests[current] = accepted
+            accepted = None
+        elif current is not None and (
+            line.startswith("Test Complete") or line.startswith("Server listening") or "error" in line
+        ):
+            tests[current]["end"] = when
+            current = None
+    return tests
+
+
+def apply_endpoint_times(rows, logs):
+    """Rows with ``start``/``end`` taken from the endpoint's clock where its server log has the test's cookie.
+
+    ``logs`` maps an endpoint to its timing log text (see parse_server_log). Every test on one endpoint is then
+    timed by one clock, and the server runs one test at a time, so such rows never overlap by a clock error. The
+    guest's own times stay in ``guest_start``/``guest_end``; rows without a match keep the guest's clock.
+    """
+    parsed = {str(ep): parse_server_log(text) for ep, text in (logs or {}).items()}
+    out = []
+    for given in rows:
+        row = dict(given)
+        seen = parsed.get(str(row.get("endpoint")), {}).get(row.get("cookie") or "")
+        if seen and seen["end"] is not None:
+            row["guest_start"], row["guest_end"] = row.get("start"), row.get("end")
+            row["start"], row["end"] = round(seen["start"], 3), round(seen["end"], 3)
+            row["clock"] = "endpoint"
+        out.append(row)
+    return out
 
 
 def find_overlaps(rows, key="endpoint"):

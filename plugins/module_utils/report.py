@@ -37,6 +37,9 @@ ROW_FIELDS = (
     "seconds",
     "planned_start",
     "attempts",
+    "clock",
+    "guest_start",
+    "guest_end",
     "model",
     "label",
 )

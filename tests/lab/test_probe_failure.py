@@ -126,7 +126,7 @@ def test_guest_lost_mid_probe():
         assert others and all(r["error"] is None and r["bits_per_second"] > 0 for r in others), others
         assert any(f["host"] == VICTIM for f in doc["failures"])
         # no iperf3 left on the reachable hosts (zombies reparented to a non-reaping PID 1 do not count)
-        check = _ansible("all:!%s" % VICTIM, "-m", "ansible.builtin.command", "-a", "ps -eo stat=,args=")
+        check = _ansible("all:!%s" % VICTIM, "-m", "ansible.builtin.command", "-a", "ps -ww -eo stat=,args=")
         assert _live_iperf3(check.stdout) == [], check.stdout
     finally:
         if proc.poll() is None:
@@ -138,6 +138,6 @@ def test_guest_lost_mid_probe():
                 break
             time.sleep(5)
     # after the restart the victim has no iperf3 either
-    check = _ansible(VICTIM, "-m", "ansible.builtin.command", "-a", "ps -eo stat=,args=")
+    check = _ansible(VICTIM, "-m", "ansible.builtin.command", "-a", "ps -ww -eo stat=,args=")
     assert check.returncode == 0, check.stdout
     assert _live_iperf3(check.stdout) == [], check.stdout

@@ -5,6 +5,7 @@
   run --dir D --plan JSON        run this guest's tests at their planned times; print one JSON document
   stop --dir D                   stop a runner started from D and the iperf3 clients it started
   serve --dir D --port P [--iperf3 PATH] [--bind ADDR]   start an iperf3 server owned by the role (idempotent)
+  supervise --dir D --port P    (started by serve) run the server, timestamp its test start and end lines
   stop-server --dir D --port P   stop that server
 
 Everything it starts is recorded in D (pid files); it stops nothing it did not start.
@@ -19,6 +20,8 @@ import sys
 import time
 
 BUSY_MARK = "server is busy"
+# Text mode for subprocess: `text=` is Python 3.7+, guests may have 3.6.
+TEXT = {"universal_newlines": True}
 
 
 def _write(path, text):
@@ -191,6 +194,57 @@ def _server_pidfile(args):
     return os.path.join(args.dir, "server-%d.pid" % args.port)
 
 
+# Lines of a verbose iperf3 server that tell when a test began and ended; the supervisor keeps only these, each
+# after the endpoint's clock time it was printed at, so the controller can place every test on one clock.
+TIMING_MARKS = ("Server listening", "Accepted connection", "Cookie:", "Test Complete", "error", "interrupt")
+
+
+def _pty_lines(fd):
+    """Lines read from a pseudo-terminal master until the other side closes."""
+    pending = b""
+    while True:
+        try:
+            chunk = os.read(fd, 4096)
+        except OSError:  # EIO once the server has exited
+            chunk = b""
+        if not chunk:
+            break
+        pending += chunk
+        while b"\n" in pending:
+            line, pending = pending.split(b"\n", 1)
+            yield line.decode("utf-8", "replace")
+    if pending:
+        yield pending.decode("utf-8", "replace")
+
+
+def cmd_supervise(args):
+    """Run iperf3 -s in the foreground; write its pid, and its timing lines stamped with this host's clock.
+
+    The server writes to a pseudo-terminal, so it prints every line as it happens (on a pipe its output waits in a
+    buffer until the first interval report).
+    """
+    import pty
+
+    pidfile = _server_pidfile(args)
+    cmd = [args.iperf3, "-s", "-p", str(args.port), "-V"]
+    if args.bind:
+        cmd += ["-B", args.bind]
+    if args.idle_timeout:
+        cmd += ["--idle-timeout", str(args.idle_timeout)]
+    master, slave = pty.openpty()
+    proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=slave, stderr=slave)
+    os.close(slave)
+    _write(pidfile, "%d\n" % proc.pid)
+    with open(pidfile[:-4] + ".log", "a") as log:
+        for line in _pty_lines(master):
+            if any(mark in line for mark in TIMING_MARKS):
+                log.write("%.3f %s\n" % (time.time(), line.strip()))
+                log.flush()
+    os.close(master)
+    proc.wait()
+    return 0
+
+
 def cmd_serve(args):
     os.makedirs(args.dir, mode=0o700, exist_ok=True)
     pidfile = _server_pidfile(args)
@@ -201,20 +255,41 @@ def cmd_serve(args):
     if _listening(args.port):
         print(json.dumps({"failed": True, "msg": "TCP port %d is already in use by another program" % args.port}))
         return 1
-    cmd = [args.iperf3, "-s", "-D", "-p", str(args.port), "-I", pidfile, "--logfile", pidfile[:-4] + ".log"]
-    if args.bind:
-        cmd += ["-B", args.bind]
-    if args.idle_timeout:
-        cmd += ["--idle-timeout", str(args.idle_timeout)]
-    proc = subprocess.run(cmd, check=False, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, universal_newlines=True)  # noqa: UP021 (Python 3.6 guests)
+    logfile = pidfile[:-4] + ".log"
+    for path in (pidfile, logfile):
+        try:
+            os.unlink(path)
+        except OSError:
+            pass
+    if not args.plain:
+        # A supervisor in a session of its own runs the server and timestamps its lines (see cmd_supervise).
+        cmd = [sys.executable, os.path.abspath(__file__), "supervise", "--dir", args.dir, "--port", str(args.port)]
+        if args.iperf3 != "iperf3":
+            cmd += ["--iperf3", args.iperf3]
+        if args.bind:
+            cmd += ["--bind", args.bind]
+        if args.idle_timeout:
+            cmd += ["--idle-timeout", str(args.idle_timeout)]
+        with open(os.devnull, "w") as null:
+            proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=null, stderr=null, start_new_session=True)
+        _write(os.path.join(args.dir, "supervisor-%d.pid" % args.port), "%d\n" % proc.pid)
+        output = ""
+    else:
+        # A plain daemon (--plain): test times then come from the guests' clocks only.
+        cmd = [args.iperf3, "-s", "-D", "-p", str(args.port), "-I", pidfile, "--logfile", logfile]
+        if args.bind:
+            cmd += ["-B", args.bind]
+        if args.idle_timeout:
+            cmd += ["--idle-timeout", str(args.idle_timeout)]
+        output = subprocess.run(cmd, check=False, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, **TEXT).stdout
     deadline = time.time() + 10
-    while time.time() < deadline and not _listening(args.port):
+    while time.time() < deadline and not (_listening(args.port) and _alive(_read_pid(pidfile), "iperf3")):
         time.sleep(0.1)
     pid = _read_pid(pidfile)
     if not _listening(args.port) or not _alive(pid, "iperf3"):
-        print(json.dumps({"failed": True, "msg": "iperf3 -s did not start on port %d: %s" % (args.port, proc.stdout)}))
+        print(json.dumps({"failed": True, "msg": "iperf3 -s did not start on port %d: %s" % (args.port, output)}))
         return 1
-    print(json.dumps({"changed": True, "pid": pid, "port": args.port}))
+    print(json.dumps({"changed": True, "pid": pid, "port": args.port, "log": logfile}))
     return 0
 
 
@@ -222,7 +297,13 @@ def cmd_stop_server(args):
     pidfile = _server_pidfile(args)
     pid = _read_pid(pidfile)
     stopped = _kill(pid, "iperf3")
-    for path in (pidfile,):
+    supervisor_pidfile = os.path.join(args.dir, "supervisor-%d.pid" % args.port)
+    supervisor = _read_pid(supervisor_pidfile)
+    deadline = time.time() + 3
+    while time.time() < deadline and _alive(supervisor, "nictune_iperf_probe"):
+        time.sleep(0.1)  # it ends by itself once its server is gone
+    _kill(supervisor, "nictune_iperf_probe")
+    for path in (pidfile, supervisor_pidfile):
         try:
             os.unlink(path)
         except OSError:
@@ -245,11 +326,24 @@ def main(argv=None):
     serve.add_argument("--iperf3", default="iperf3")
     serve.add_argument("--bind", default="")
     serve.add_argument("--idle-timeout", type=int, default=0)
+    serve.add_argument("--plain", action="store_true", help="run iperf3 -s -D without the timing supervisor")
+    supervise = sub.add_parser("supervise")
+    supervise.add_argument("--dir", required=True)
+    supervise.add_argument("--port", type=int, required=True)
+    supervise.add_argument("--iperf3", default="iperf3")
+    supervise.add_argument("--bind", default="")
+    supervise.add_argument("--idle-timeout", type=int, default=0)
     stop_server = sub.add_parser("stop-server")
     stop_server.add_argument("--dir", required=True)
     stop_server.add_argument("--port", type=int, required=True)
     args = parser.parse_args(argv)
-    handlers = {"run": cmd_run, "stop": cmd_stop, "serve": cmd_serve, "stop-server": cmd_stop_server}
+    handlers = {
+        "run": cmd_run,
+        "stop": cmd_stop,
+        "serve": cmd_serve,
+        "supervise": cmd_supervise,
+        "stop-server": cmd_stop_server,
+    }
     if args.command not in handlers:
         parser.print_help()
         return 2

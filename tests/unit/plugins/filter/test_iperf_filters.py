@@ -142,3 +142,80 @@ def test_rows_and_report_filters():
     assert "line" not in doc["results"][0]
     with pytest.raises(AnsibleFilterError):
         F["iperf_report"](rows, "pdf")
+
+
+@pytest.mark.parametrize("name", fixture_names("normal") + fixture_names("reverse"))
+def test_summary_keeps_the_cookie(name):
+    assert F["iperf3_summary"](fixture(name))["cookie"] == json.loads(fixture(name))["start"]["cookie"]
+
+
+@pytest.mark.parametrize("name", fixture_names("refused"))
+def test_summary_no_cookie_without_a_test(name):
+    assert F["iperf3_summary"](fixture(name))["cookie"] is None
+
+
+def _lab_rows():
+    """lab-guest1's rows as the role builds them from its runner's output, planned on the lab's schedule."""
+    tests = [
+        {"host": h, "endpoint": "lab-endpoint", "direction": d}
+        for h in ("lab-guest1", "lab-guest2", "lab-guest3", "lab-novirtio")
+        for d in ("send", "receive")
+    ]
+    schedule = F["iperf_schedule"](tests, 6.0, gap=0.5, start=1795679541.775)
+    return F["iperf_probe_rows"](schedule, "lab-guest1", fixture("lab-guest1-runner.out"), 0.0)
+
+
+def test_server_timing_log_from_the_lab():
+    from ansible_collections.nictune.fleet.plugins.module_utils import iperf
+
+    seen = iperf.parse_server_log(fixture("lab-server-timing.log"))
+    assert len(seen) == 8
+    spans = sorted((t["start"], t["end"]) for t in seen.values())
+    assert all(end > start for start, end in spans)
+    # one server, one test at a time: each test begins after the previous one ended
+    assert all(b[0] >= a[1] for a, b in zip(spans, spans[1:]))
+    assert {t["remote_host"] for t in seen.values()} == {"10.213.0.11", "10.213.0.12", "10.213.0.13", "10.213.0.14"}
+    # 5 s tests after 1 s omitted: the server saw each for a little over 6 s
+    assert all(6.0 <= end - start < 6.5 for start, end in spans)
+
+
+def test_endpoint_times_replace_the_guest_clock():
+    rows = _lab_rows()
+    assert [r["clock"] for r in rows] == ["guest", "guest"] and all(r["cookie"] for r in rows)
+    timed = F["iperf_endpoint_times"](rows, {"lab-endpoint": fixture("lab-server-timing.log")})
+    log = fixture("lab-server-timing.log").splitlines()
+    for before, after in zip(rows, timed):
+        assert after["clock"] == "endpoint"
+        assert (after["guest_start"], after["guest_end"]) == (before["start"], before["end"])
+        # the start is the time the endpoint accepted the connection that carried this test's cookie
+        at = next(i for i, line in enumerate(log) if line.endswith("Cookie: " + before["cookie"]))
+        assert after["start"] == float(log[at].split()[0]) and log[at - 1].split(" ", 1)[1].startswith("Accepted")
+        assert after["end"] == float(log[at + 1].split()[0]) and "Test Complete" in log[at + 1]
+        assert after["start"] != before["start"] and after["bits_per_second"] == before["bits_per_second"]
+        assert after["line"] == before["line"]
+    # the input rows are not changed in place
+    assert [r["clock"] for r in rows] == ["guest", "guest"]
+
+
+def test_endpoint_times_need_the_same_endpoint_and_cookie():
+    rows = _lab_rows()
+    elsewhere = F["iperf_endpoint_times"](rows, {"other-endpoint": fixture("lab-server-timing.log")})
+    assert [(r["start"], r["clock"]) for r in elsewhere] == [(r["start"], "guest") for r in rows]
+    assert F["iperf_endpoint_times"](rows, {}) == F["iperf_endpoint_times"](rows, {"lab-endpoint": ""})
+    failed = [dict(rows[0], cookie=None, error="unable to connect")]
+    assert F["iperf_endpoint_times"](failed, {"lab-endpoint": fixture("lab-server-timing.log")})[0]["clock"] == "guest"
+
+
+def test_server_timing_log_busy_and_killed_clients():
+    from ansible_collections.nictune.fleet.plugins.module_utils import iperf
+
+    seen = iperf.parse_server_log(fixture("loopback-server-timing.log"))
+    # the busy client never reached the server's test loop: three tests, not four
+    assert len(seen) == 3
+    killed = max(seen.values(), key=lambda t: t["start"])
+    # the killed client's test ends when the server listens again (about 1.5 s after it began)
+    assert 1.0 < killed["end"] - killed["start"] < 2.0
+    # a test still running when the log was read has no end yet, and is left to the guest's clock
+    running = iperf.parse_server_log("10.0 Accepted connection from 127.0.0.1, port 1\n10.0 Cookie: abc\n")
+    assert running == {"abc": {"start": 10.0, "end": None, "remote_host": "127.0.0.1", "remote_port": 1}}
+    assert iperf.parse_server_log("garbage\n\n12 \nx Cookie: y\n") == {}
