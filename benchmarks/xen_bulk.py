@@ -2,8 +2,8 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Converge 1,000 realistic xl.cfg files to e1000, three ways, measured side by side in one run:
 
-  (a) one nictune.fleet.nic_model task over a glob (at 100 and at 1,000 files: the difference is the
-      marginal cost of one more file),
+  (a) one nictune.fleet.nic_model task over a glob (at 100 and at 1,000 files: the difference of the median
+      times over --rounds runs is the marginal cost of one more file),
   (b) a per-file loop of ansible.builtin.replace (on a subset: 10 and 40 files, same method),
   (c) plain Python: read, parse, plan and write each file with the collection's core.
 
@@ -11,7 +11,7 @@ Prints the figures; the last line is one JSON object with speedup_vs_replace (pe
 divided by that of a, both marginal) and marginal_ms_per_file (a's cost per extra file).
 Targets: speedup_vs_replace >= 50, marginal_ms_per_file <= 1.
 
-Run from the repository root:  benchmarks/xen_bulk [--files N]   (scripts/setup.sh prepares .venv)
+Run from the repository root:  benchmarks/xen_bulk [--files N] [--rounds R]   (scripts/setup.sh prepares .venv)
 """
 
 from __future__ import annotations
@@ -130,31 +130,51 @@ def way_c(workdir, count):
     return time.perf_counter() - start
 
 
+def _median(values):
+    ordered = sorted(values)
+    mid = len(ordered) // 2
+    return ordered[mid] if len(ordered) % 2 else (ordered[mid - 1] + ordered[mid]) / 2
+
+
+def _marginal(way, workdir, small, big, rounds):
+    """Median run time at ``small`` and at ``big`` files over ``rounds`` interleaved runs, and the cost per extra
+    file. One ansible-playbook start-up varies by a few tenths of a second from run to run; the median of several
+    keeps that noise out of a per-file figure."""
+    smalls, bigs = [], []
+    for _round in range(rounds):
+        smalls.append(way(workdir, small))
+        bigs.append(way(workdir, big))
+    low, high = _median(smalls), _median(bigs)
+    return low, high, (high - low) / (big - small), smalls, bigs
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--files", type=int, default=1000)
+    parser.add_argument("--rounds", type=int, default=3, help="runs at each size; medians are compared")
     args = parser.parse_args()
     big, small = args.files, max(1, args.files // 10)
     b_big, b_small = 40, 10
+    rounds = max(1, args.rounds)
     workdir = tempfile.mkdtemp(prefix="nictune-xen-bulk-")
     try:
-        print("generating and converging %d / %d files with one nic_model task (a) ..." % (small, big), flush=True)
-        a_small = way_a(workdir, small)
-        a_big = way_a(workdir, big)
-        a_marginal = (a_big - a_small) / (big - small)
         print(
-            "  (a) %5d files: %.2f s   %5d files: %.2f s   marginal %.3f ms/file"
+            "converging %d / %d files with one nic_model task (a), %d round(s) ..." % (small, big, rounds), flush=True
+        )
+        a_small, a_big, a_marginal, a_smalls, a_bigs = _marginal(way_a, workdir, small, big, rounds)
+        print("  (a) runs at %d files: %s s" % (small, " ".join("%.2f" % t for t in a_smalls)))
+        print("  (a) runs at %d files: %s s" % (big, " ".join("%.2f" % t for t in a_bigs)))
+        print(
+            "  (a) medians %5d files: %.2f s   %5d files: %.2f s   marginal %.3f ms/file"
             % (small, a_small, big, a_big, a_marginal * 1e3)
         )
         print("per-file loop of ansible.builtin.replace (b) on %d / %d files ..." % (b_small, b_big), flush=True)
-        bs = way_b(workdir, b_small)
-        bb = way_b(workdir, b_big)
-        b_marginal = (bb - bs) / (b_big - b_small)
+        bs, bb, b_marginal, _bss, _bbs = _marginal(way_b, workdir, b_small, b_big, rounds)
         print(
-            "  (b) %5d files: %.2f s   %5d files: %.2f s   marginal %.1f ms/file"
+            "  (b) medians %5d files: %.2f s   %5d files: %.2f s   marginal %.1f ms/file"
             % (b_small, bs, b_big, bb, b_marginal * 1e3)
         )
-        c_total = way_c(workdir, big)
+        c_total = _median([way_c(workdir, big) for _round in range(rounds)])
         print(
             "  (c) plain Python read/parse/write of %d files: %.2f s, %.3f ms/file"
             % (big, c_total, c_total / big * 1e3)
@@ -168,6 +188,7 @@ def main():
             json.dumps(
                 {
                     "files": big,
+                    "rounds": rounds,
                     "a_seconds_small": round(a_small, 3),
                     "a_seconds_big": round(a_big, 3),
                     "b_marginal_ms_per_file": round(b_marginal * 1e3, 2),

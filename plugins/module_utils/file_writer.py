@@ -10,6 +10,7 @@ The object passed as ``module`` needs only ``backup_local(path)`` and ``atomic_m
 from __future__ import annotations
 
 import os
+import stat
 import tempfile
 
 from .errors import NicTuneError
@@ -31,7 +32,7 @@ def check_writable(path):
         st = os.stat(target)
     except OSError as exc:
         raise NicTuneError("cannot read: %s" % exc.strerror, path=path)
-    if not os.path.isfile(target):
+    if not stat.S_ISREG(st.st_mode):
         raise NicTuneError("not a regular file", path=path)
     if not st.st_mode & 0o222:
         mode = st.st_mode & 0o7777
@@ -53,13 +54,15 @@ def write_atomically(module, path, data, backup=False):
     directory = os.path.dirname(target) or "."
     backup_file = module.backup_local(target) if backup else None
     fd, tmp = tempfile.mkstemp(prefix=".%s." % os.path.basename(target), suffix=".nictune", dir=directory)
+    moved = False
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
         module.atomic_move(tmp, target)
+        moved = True
     except OSError as exc:
         raise NicTuneError("cannot write: %s" % exc, path=path)
     finally:
-        if os.path.exists(tmp):
+        if not moved and os.path.lexists(tmp):
             os.unlink(tmp)
     return backup_file
