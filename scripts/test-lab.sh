@@ -39,7 +39,7 @@ else
   step "molecule probe" molecule test -s probe
   step "molecule upgrade" molecule test -s upgrade
   step "pytest tests/lab (rollback, probe failure, AWX runner)" \
-    pytest -q -p no:cacheprovider tests/lab --deselect tests/lab/test_lab_down.py
+    pytest -q -p no:cacheprovider --durations=0 tests/lab --deselect tests/lab/test_lab_down.py
 fi
 step "lab_down" ansible-playbook playbooks/lab_down.yml
 step "lab_down again (harmless)" ansible-playbook playbooks/lab_down.yml
