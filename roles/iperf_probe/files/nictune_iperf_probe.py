@@ -199,6 +199,20 @@ def _server_pidfile(args):
 TIMING_MARKS = ("Server listening", "Accepted connection", "Cookie:", "Test Complete", "error", "interrupt")
 
 
+def _server_options(args):
+    """iperf3 -s options shared by the supervised and the plain server."""
+    options = []
+    if args.bind:
+        options += ["-B", args.bind]
+    if args.idle_timeout:
+        options += ["--idle-timeout", str(args.idle_timeout)]
+    return options
+
+
+def _server_logfile(args):
+    return _server_pidfile(args)[:-4] + ".log"
+
+
 def _pty_lines(fd):
     """Lines read from a pseudo-terminal master until the other side closes."""
     pending = b""
@@ -227,15 +241,12 @@ def cmd_supervise(args):
 
     pidfile = _server_pidfile(args)
     cmd = [args.iperf3, "-s", "-p", str(args.port), "-V"]
-    if args.bind:
-        cmd += ["-B", args.bind]
-    if args.idle_timeout:
-        cmd += ["--idle-timeout", str(args.idle_timeout)]
+    cmd += _server_options(args)
     master, slave = pty.openpty()
     proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=slave, stderr=slave)
     os.close(slave)
     _write(pidfile, "%d\n" % proc.pid)
-    with open(pidfile[:-4] + ".log", "a") as log:
+    with open(_server_logfile(args), "a") as log:
         for line in _pty_lines(master):
             if any(mark in line for mark in TIMING_MARKS):
                 log.write("%.3f %s\n" % (time.time(), line.strip()))
@@ -255,7 +266,7 @@ def cmd_serve(args):
     if _listening(args.port):
         print(json.dumps({"failed": True, "msg": "TCP port %d is already in use by another program" % args.port}))
         return 1
-    logfile = pidfile[:-4] + ".log"
+    logfile = _server_logfile(args)
     for path in (pidfile, logfile):
         try:
             os.unlink(path)
@@ -277,10 +288,7 @@ def cmd_serve(args):
     else:
         # A plain daemon (--plain): test times then come from the guests' clocks only.
         cmd = [args.iperf3, "-s", "-D", "-p", str(args.port), "-I", pidfile, "--logfile", logfile]
-        if args.bind:
-            cmd += ["-B", args.bind]
-        if args.idle_timeout:
-            cmd += ["--idle-timeout", str(args.idle_timeout)]
+        cmd += _server_options(args)
         output = subprocess.run(cmd, check=False, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, **TEXT).stdout
     deadline = time.time() + 10
     while time.time() < deadline and not (_listening(args.port) and _alive(_read_pid(pidfile), "iperf3")):
@@ -321,18 +329,14 @@ def main(argv=None):
     stop = sub.add_parser("stop")
     stop.add_argument("--dir", required=True)
     serve = sub.add_parser("serve")
-    serve.add_argument("--dir", required=True)
-    serve.add_argument("--port", type=int, required=True)
-    serve.add_argument("--iperf3", default="iperf3")
-    serve.add_argument("--bind", default="")
-    serve.add_argument("--idle-timeout", type=int, default=0)
-    serve.add_argument("--plain", action="store_true", help="run iperf3 -s -D without the timing supervisor")
     supervise = sub.add_parser("supervise")
-    supervise.add_argument("--dir", required=True)
-    supervise.add_argument("--port", type=int, required=True)
-    supervise.add_argument("--iperf3", default="iperf3")
-    supervise.add_argument("--bind", default="")
-    supervise.add_argument("--idle-timeout", type=int, default=0)
+    for server in (serve, supervise):
+        server.add_argument("--dir", required=True)
+        server.add_argument("--port", type=int, required=True)
+        server.add_argument("--iperf3", default="iperf3")
+        server.add_argument("--bind", default="")
+        server.add_argument("--idle-timeout", type=int, default=0)
+    serve.add_argument("--plain", action="store_true", help="run iperf3 -s -D without the timing supervisor")
     stop_server = sub.add_parser("stop-server")
     stop_server.add_argument("--dir", required=True)
     stop_server.add_argument("--port", type=int, required=True)
