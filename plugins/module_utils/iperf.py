@@ -20,6 +20,12 @@ from .errors import NicTuneError
 
 DIRECTIONS = ("send", "receive")
 BUSY_MARK = "server is busy"
+# iperf3's words when -w asks for more than the kernel allows (net.core.rmem_max / wmem_max), and what to do.
+WINDOW_MARK = "socket buffer size not set correctly"
+WINDOW_HINT = (
+    " (the -w window is larger than net.core.rmem_max / net.core.wmem_max allow on the guest or the endpoint:"
+    " raise those sysctls to at least the window on both ends, or set a smaller iperf_probe_window)"
+)
 
 _ERROR_RE = re.compile(r'"error"\s*:\s*"((?:[^"\\]|\\.)*)"')
 _WINDOW_RE = re.compile(r"^[0-9]+(\.[0-9]+)?[KMGkmg]?$")
@@ -72,6 +78,13 @@ def load_output(data):
     return doc, None
 
 
+def _hinted(error):
+    """iperf3's error, with what to do when its words alone do not say it."""
+    if error and WINDOW_MARK in error:
+        return error + WINDOW_HINT
+    return error
+
+
 def summarize(data, direction=None):
     """Summarise one iperf3 ``-J`` output.
 
@@ -110,7 +123,7 @@ def summarize(data, direction=None):
     }
     doc, error = load_output(data)
     if doc is None:
-        out["error"] = error
+        out["error"] = _hinted(error)
         return out
     start = doc.get("start") if isinstance(doc.get("start"), dict) else {}
     end = doc.get("end") if isinstance(doc.get("end"), dict) else {}
@@ -151,7 +164,7 @@ def summarize(data, direction=None):
         out["end"] = out["start"] + (out["omit"] or 0) + out["seconds"]
 
     if doc.get("error"):
-        out["error"] = str(doc["error"])
+        out["error"] = _hinted(str(doc["error"]))
     elif out["bits_per_second_received"] is None and out["bits_per_second_sent"] is None:
         out["error"] = "iperf3 reported no result (no end.sum_sent / end.sum_received)"
     else:

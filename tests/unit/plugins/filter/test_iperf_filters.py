@@ -81,6 +81,19 @@ def test_error_outputs(kind, message):
         assert s["bits_per_second"] is None
 
 
+def test_window_above_the_kernel_limit_says_what_to_do():
+    # A guest with the stock net.core.rmem_max (212992) asked for -w 4M.
+    s = F["iperf3_summary"](fixture("lab-window.json"))
+    assert s["ok"] is False and s["bits_per_second"] is None
+    assert s["error"].startswith("socket buffer size not set correctly")
+    assert "net.core.rmem_max" in s["error"] and "iperf_probe_window" in s["error"]
+
+
+def test_window_hint_only_for_that_error():
+    for name in fixture_names("refused"):
+        assert "rmem_max" not in F["iperf3_summary"](fixture(name))["error"]
+
+
 def test_refused_keeps_direction_hint():
     s = F["iperf3_summary"](fixture("loopback-refused.json"), "receive")
     assert s["direction"] == "receive"
