@@ -32,7 +32,8 @@ import time
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, ".build", "collections"))
 
-from ansible_collections.nictune.fleet.plugins.module_utils.iperf import client_args, summarize
+from ansible_collections.nictune.fleet.plugins.module_utils._probe.iperf3 import summarize
+from ansible_collections.nictune.fleet.plugins.module_utils._probe.schedule import client_args
 
 BIN = os.path.join(ROOT, ".venv", "bin")
 # ansible.posix (its json callback) comes with the ansible package that scripts/setup.sh unpacks.

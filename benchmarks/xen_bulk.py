@@ -30,8 +30,8 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 COLLECTIONS = os.path.join(ROOT, ".build", "collections")
 sys.path.insert(0, COLLECTIONS)
 
-from ansible_collections.nictune.fleet.plugins.module_utils import xen
-from ansible_collections.nictune.fleet.plugins.module_utils.selection import normalise_match
+from ansible_collections.nictune.fleet.plugins.module_utils._common.selection import normalise_match
+from ansible_collections.nictune.fleet.plugins.module_utils._xen import backend as xen
 
 VENV_BIN = os.path.join(ROOT, ".venv", "bin")
 PLAYBOOK = os.path.join(VENV_BIN, "ansible-playbook") if os.path.exists(VENV_BIN) else "ansible-playbook"

@@ -12,9 +12,10 @@ from __future__ import annotations
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.nictune.fleet.plugins.module_utils import driver_matrix, win_netcfg
-from ansible_collections.nictune.fleet.plugins.module_utils.errors import NicTuneError
-from ansible_collections.nictune.fleet.plugins.module_utils.selection import normalise_mac
+from ansible_collections.nictune.fleet.plugins.module_utils._common.errors import NicTuneError
+from ansible_collections.nictune.fleet.plugins.module_utils._common.selection import normalise_mac
+from ansible_collections.nictune.fleet.plugins.module_utils._guest import drivers as driver_matrix
+from ansible_collections.nictune.fleet.plugins.module_utils._guest import win_netcfg
 
 
 def _call(name, func, *args, **kwargs):

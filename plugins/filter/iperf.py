@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.nictune.fleet.plugins.module_utils import iperf, report
-from ansible_collections.nictune.fleet.plugins.module_utils.errors import NicTuneError
+from ansible_collections.nictune.fleet.plugins.module_utils._common.errors import NicTuneError
+from ansible_collections.nictune.fleet.plugins.module_utils._probe import iperf3, report, results, schedule
 
 
 def _plain(value):
@@ -32,73 +32,73 @@ def _plain(value):
 
 def iperf3_summary(data, direction=None):
     """iperf3 -J output (text or parsed) -> summary dict (see the module_utils docstring)."""
-    return iperf.summarize(_plain(data), direction)
+    return iperf3.summarize(_plain(data), direction)
 
 
 def iperf_schedule(tests, test_seconds, gap=1.0, start=0.0, lines=False):
     """[(host, endpoint, direction)] -> timeline; with lines=True the printable lines instead."""
     try:
-        schedule = iperf.plan_schedule(_plain(tests), test_seconds, gap=gap, start=start)
+        planned = schedule.plan_schedule(_plain(tests), test_seconds, gap=gap, start=start)
     except NicTuneError as exc:
         raise AnsibleFilterError("iperf_schedule: %s" % exc)
-    return iperf.schedule_lines(schedule) if lines else schedule
+    return schedule.schedule_lines(planned) if lines else planned
 
 
-def iperf_tests(hosts, endpoints, directions=iperf.DIRECTIONS, pinned=None, ready=None, down=None):
+def iperf_tests(hosts, endpoints, directions=iperf3.DIRECTIONS, pinned=None, ready=None, down=None):
     """Hosts -> the tests to run (host, endpoint, direction, runnable, reason), endpoints given in turn."""
     try:
-        return iperf.assign_tests(
+        return schedule.assign_tests(
             _plain(hosts), _plain(endpoints), _plain(directions), _plain(pinned), _plain(ready), _plain(down)
         )
     except NicTuneError as exc:
         raise AnsibleFilterError("iperf_tests: %s" % exc)
 
 
-def iperf_schedule_lines(schedule):
+def iperf_schedule_lines(planned):
     """Printable lines of a schedule made by iperf_schedule."""
-    return iperf.schedule_lines(_plain(schedule))
+    return schedule.schedule_lines(_plain(planned))
 
 
 def iperf_clock_offset(lines):
     """[controller_time, guest_time, ...] (two lines printed by one command) -> guest minus controller, seconds."""
     try:
-        return iperf.clock_offset(_plain(lines))
+        return schedule.clock_offset(_plain(lines))
     except NicTuneError as exc:
         raise AnsibleFilterError("iperf_clock_offset: %s" % exc)
 
 
-def iperf_host_plan(schedule, host, addresses, settings, clock_offset=0.0):
+def iperf_host_plan(planned, host, addresses, settings, clock_offset=0.0):
     """What one guest runs (tests, iperf3 arguments, start times on its clock)."""
     try:
-        return iperf.host_plan(_plain(schedule), str(host), _plain(addresses), _plain(settings), clock_offset)
+        return schedule.host_plan(_plain(planned), str(host), _plain(addresses), _plain(settings), clock_offset)
     except (NicTuneError, KeyError, TypeError) as exc:
         raise AnsibleFilterError("iperf_host_plan: %s" % exc)
 
 
-def iperf_collection_points(schedule, min_interval=0.0, margin=1.0):
+def iperf_collection_points(planned, min_interval=0.0, margin=1.0):
     """When the controller collects which guests."""
-    return iperf.collection_points(_plain(schedule), min_interval, margin)
+    return schedule.collection_points(_plain(planned), min_interval, margin)
 
 
-def iperf_probe_rows(schedule, host, output, clock_offset=0.0, failure=None):
+def iperf_probe_rows(planned, host, output, clock_offset=0.0, failure=None):
     """Result rows of one guest from its runner's JSON output."""
-    rows = iperf.build_rows(_plain(schedule), str(host), _plain(output), clock_offset, failure)
+    rows = results.build_rows(_plain(planned), str(host), _plain(output), clock_offset, failure)
     for row in rows:
-        row["line"] = iperf.progress_line(row)
+        row["line"] = results.progress_line(row)
     return rows
 
 
 def iperf_endpoint_times(rows, logs):
     """Result rows timed by the endpoints' clocks where their servers' timing logs know the test."""
-    rows = iperf.apply_endpoint_times(_plain(rows), _plain(logs))
+    rows = results.apply_endpoint_times(_plain(rows), _plain(logs))
     for row in rows:
-        row["line"] = iperf.progress_line(row)
+        row["line"] = results.progress_line(row)
     return rows
 
 
 def iperf_overlaps(rows, key="endpoint"):
     """Pairs of results sharing an endpoint (or host) whose start/end intervals overlap."""
-    return iperf.find_overlaps(_plain(rows), key)
+    return results.find_overlaps(_plain(rows), key)
 
 
 def iperf_report(rows, fmt="json", meta=None, baseline=None, title="iperf3 probe"):

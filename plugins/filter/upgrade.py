@@ -9,9 +9,9 @@ import os
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.nictune.fleet.plugins.module_utils.errors import NicTuneError
-from ansible_collections.nictune.fleet.plugins.module_utils.upgrade_plan import compare, plan_guest
-from ansible_collections.nictune.fleet.plugins.module_utils.upgrade_report import (
+from ansible_collections.nictune.fleet.plugins.module_utils._common.errors import NicTuneError
+from ansible_collections.nictune.fleet.plugins.module_utils._upgrade.plan import compare, plan_guest
+from ansible_collections.nictune.fleet.plugins.module_utils._upgrade.report import (
     guest_entry,
     render,
     summary,

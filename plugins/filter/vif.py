@@ -7,9 +7,9 @@ from __future__ import annotations
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.nictune.fleet.plugins.module_utils.errors import NicTuneError
-from ansible_collections.nictune.fleet.plugins.module_utils.stable_mac import xen_stable_mac
-from ansible_collections.nictune.fleet.plugins.module_utils.vif_spec import format_vif, parse_vif
+from ansible_collections.nictune.fleet.plugins.module_utils._common.errors import NicTuneError
+from ansible_collections.nictune.fleet.plugins.module_utils._xen.stable_mac import xen_stable_mac
+from ansible_collections.nictune.fleet.plugins.module_utils._xen.vif_spec import format_vif, parse_vif
 
 try:
     from netaddr import EUI, mac_unix_expanded

@@ -75,20 +75,13 @@ method:
   type: str
 """
 
-import traceback
-
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.nictune.fleet.plugins.module_utils.errors import NicTuneError
-from ansible_collections.nictune.fleet.plugins.module_utils.restart import restart_libvirt, restart_xen
-
-try:
-    import libvirt
-except ImportError:
-    libvirt = None
-    LIBVIRT_IMPORT_ERROR = traceback.format_exc()
-else:
-    LIBVIRT_IMPORT_ERROR = None
+from ansible_collections.nictune.fleet.plugins.module_utils._common.errors import NicTuneError
+from ansible_collections.nictune.fleet.plugins.module_utils._common.host import ModuleHost
+from ansible_collections.nictune.fleet.plugins.module_utils._libvirt.connection import load_binding
+from ansible_collections.nictune.fleet.plugins.module_utils._libvirt.restart import restart_libvirt
+from ansible_collections.nictune.fleet.plugins.module_utils._xen.restart import restart_xen
 
 
 def main():
@@ -104,19 +97,12 @@ def main():
         supports_check_mode=True,
     )
     p = module.params
+    host = ModuleHost(module)
     try:
         if p["backend"] == "xen":
-            result = restart_xen(
-                module.run_command, p["domain"], p["config_path"], p["shutdown_timeout"], module.check_mode
-            )
+            result = restart_xen(host, p["domain"], p["config_path"], p["shutdown_timeout"])
         else:
-            if libvirt is None:
-                module.fail_json(
-                    msg="the libvirt Python binding is not installed on this host: install python3-libvirt "
-                    "or 'pip install libvirt-python'",
-                    exception=LIBVIRT_IMPORT_ERROR,
-                )
-            result = restart_libvirt(libvirt, p["uri"], p["domain"], p["shutdown_timeout"], module.check_mode)
+            result = restart_libvirt(host, load_binding(), p["uri"], p["domain"], p["shutdown_timeout"])
     except NicTuneError as exc:
         module.fail_json(msg=str(exc))
     module.exit_json(**result)

@@ -180,40 +180,20 @@ results:
           type: str
 """
 
-import traceback
-
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.nictune.fleet.plugins.module_utils.errors import NicTuneError
-from ansible_collections.nictune.fleet.plugins.module_utils.host import ModuleHost
-from ansible_collections.nictune.fleet.plugins.module_utils.module_common import (
-    argument_spec,
-    run_backends,
-)
-
-
-def load_libvirt():
-    """The libvirt binding and None, or None and the import error; imported only when a task needs it."""
-    try:
-        import libvirt
-    except ImportError:
-        return None, traceback.format_exc()
-    return libvirt, None
+from ansible_collections.nictune.fleet.plugins.module_utils._common.errors import NicTuneError
+from ansible_collections.nictune.fleet.plugins.module_utils._common.host import ModuleHost
+from ansible_collections.nictune.fleet.plugins.module_utils._nic_model import run
+from ansible_collections.nictune.fleet.plugins.module_utils._nic_model.spec import apply_spec
 
 
 def main():
-    spec = argument_spec(with_match=True)
-    spec.update(
-        model=dict(type="str"),
-        xen_type=dict(type="str", choices=["ioemu", "vif"]),
-        pin_mac=dict(type="bool", default=False),
-        backup=dict(type="bool", default=False),
-    )
-    module = AnsibleModule(argument_spec=spec, supports_check_mode=True)
+    module = AnsibleModule(argument_spec=apply_spec(), supports_check_mode=True)
     if not (module.params["model"] or module.params["xen_type"] or module.params["pin_mac"]):
         module.fail_json(msg="nothing to do: give model, xen_type or pin_mac")
     try:
-        result = run_backends(module, ModuleHost(module), "apply", load_libvirt)
+        result = run.apply(ModuleHost(module), module.params)
     except NicTuneError as exc:
         module.fail_json(msg=str(exc), problems=[p.as_dict() for p in exc.problems])
     module.exit_json(**result)

@@ -145,31 +145,18 @@ domains:
           returned: libvirt backends
 """
 
-import traceback
-
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.nictune.fleet.plugins.module_utils.errors import NicTuneError
-from ansible_collections.nictune.fleet.plugins.module_utils.host import ModuleHost
-from ansible_collections.nictune.fleet.plugins.module_utils.module_common import (
-    argument_spec,
-    run_backends,
-)
-
-
-def load_libvirt():
-    """The libvirt binding and None, or None and the import error; imported only when a task needs it."""
-    try:
-        import libvirt
-    except ImportError:
-        return None, traceback.format_exc()
-    return libvirt, None
+from ansible_collections.nictune.fleet.plugins.module_utils._common.errors import NicTuneError
+from ansible_collections.nictune.fleet.plugins.module_utils._common.host import ModuleHost
+from ansible_collections.nictune.fleet.plugins.module_utils._nic_model import run
+from ansible_collections.nictune.fleet.plugins.module_utils._nic_model.spec import info_spec
 
 
 def main():
-    module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True)
+    module = AnsibleModule(argument_spec=info_spec(), supports_check_mode=True)
     try:
-        result = run_backends(module, ModuleHost(module), "info", load_libvirt)
+        result = run.info(ModuleHost(module), module.params)
     except NicTuneError as exc:
         module.fail_json(msg=str(exc), problems=[p.as_dict() for p in exc.problems])
     module.exit_json(**result)

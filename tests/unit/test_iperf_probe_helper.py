@@ -15,7 +15,7 @@ import time
 
 import pytest
 
-from ansible_collections.nictune.fleet.plugins.module_utils import iperf
+from ansible_collections.nictune.fleet.plugins.module_utils._probe import results
 
 HELPER = os.path.join(
     os.path.dirname(__file__), os.pardir, os.pardir, "roles", "iperf_probe", "files", "nictune_iperf_probe.py"
@@ -71,7 +71,7 @@ def test_serve_logs_each_test_on_the_endpoint_clock(tmp_path):
         second_out = json.loads(_client(port, 1, "-R").communicate(timeout=20)[0])
         after = time.time()
         assert "busy" in busy["error"]
-        seen = iperf.parse_server_log((tmp_path / ("server-%d.log" % port)).read_text())
+        seen = results.parse_server_log((tmp_path / ("server-%d.log" % port)).read_text())
         cookies = [first_out["start"]["cookie"], second_out["start"]["cookie"]]
         assert sorted(seen) == sorted(cookies)
         one, two = seen[cookies[0]], seen[cookies[1]]

@@ -12,7 +12,8 @@ import yaml
 from ansible.errors import AnsibleFilterError
 
 from ansible_collections.nictune.fleet.plugins.filter import guest_drivers as gd
-from ansible_collections.nictune.fleet.plugins.module_utils import driver_matrix as dm
+from ansible_collections.nictune.fleet.plugins.module_utils._common import models as _models
+from ansible_collections.nictune.fleet.plugins.module_utils._guest import drivers as dm
 
 ROLE = os.path.join(os.path.dirname(__file__), "..", "..", "..", "..", "roles", "guest_drivers")
 
@@ -116,7 +117,7 @@ def _role_yaml(*parts):
 def test_role_module_lists_match_the_core():
     role_vars = _role_yaml("vars", "main.yml")
     assert role_vars["__guest_drivers_linux_modules"] == dm.linux_module_names()
-    assert role_vars["__guest_drivers_linux_model_modules"] == {m: dm.LINUX_DRIVERS[m]["needs"] for m in dm.MODELS}
+    assert role_vars["__guest_drivers_linux_model_modules"] == {m: _models.linux_driver(m)["needs"] for m in dm.MODELS}
 
 
 def test_role_defaults_match_the_core_and_the_argument_specs():

@@ -179,9 +179,9 @@ def _lab_rows():
 
 
 def test_server_timing_log_from_the_lab():
-    from ansible_collections.nictune.fleet.plugins.module_utils import iperf
+    from ansible_collections.nictune.fleet.plugins.module_utils._probe import results
 
-    seen = iperf.parse_server_log(fixture("lab-server-timing.log"))
+    seen = results.parse_server_log(fixture("lab-server-timing.log"))
     assert len(seen) == 8
     spans = sorted((t["start"], t["end"]) for t in seen.values())
     assert all(end > start for start, end in spans)
@@ -220,15 +220,15 @@ def test_endpoint_times_need_the_same_endpoint_and_cookie():
 
 
 def test_server_timing_log_busy_and_killed_clients():
-    from ansible_collections.nictune.fleet.plugins.module_utils import iperf
+    from ansible_collections.nictune.fleet.plugins.module_utils._probe import results
 
-    seen = iperf.parse_server_log(fixture("loopback-server-timing.log"))
+    seen = results.parse_server_log(fixture("loopback-server-timing.log"))
     # the busy client never reached the server's test loop: three tests, not four
     assert len(seen) == 3
     killed = max(seen.values(), key=lambda t: t["start"])
     # the killed client's test ends when the server listens again (about 1.5 s after it began)
     assert 1.0 < killed["end"] - killed["start"] < 2.0
     # a test still running when the log was read has no end yet, and is left to the guest's clock
-    running = iperf.parse_server_log("10.0 Accepted connection from 127.0.0.1, port 1\n10.0 Cookie: abc\n")
+    running = results.parse_server_log("10.0 Accepted connection from 127.0.0.1, port 1\n10.0 Cookie: abc\n")
     assert running == {"abc": {"start": 10.0, "end": None, "remote_host": "127.0.0.1", "remote_port": 1}}
-    assert iperf.parse_server_log("garbage\n\n12 \nx Cookie: y\n") == {}
+    assert results.parse_server_log("garbage\n\n12 \nx Cookie: y\n") == {}

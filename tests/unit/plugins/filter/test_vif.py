@@ -20,7 +20,7 @@ from ansible.errors import AnsibleFilterError
 
 from ansible_collections.nictune.fleet.plugins.filter import vif as vif_filters
 from ansible_collections.nictune.fleet.plugins.filter.vif import FilterModule, vif_format, vif_parse, xen_mac
-from ansible_collections.nictune.fleet.plugins.module_utils.stable_mac import xen_stable_mac
+from ansible_collections.nictune.fleet.plugins.module_utils._xen.stable_mac import xen_stable_mac
 
 _module_utils_internal.is_controller = _WAS_CONTROLLER
 

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import pytest
 
-from ansible_collections.nictune.fleet.plugins.module_utils import driver_matrix as dm
-from ansible_collections.nictune.fleet.plugins.module_utils.errors import NicTuneError
+from ansible_collections.nictune.fleet.plugins.module_utils._common.errors import NicTuneError
+from ansible_collections.nictune.fleet.plugins.module_utils._guest import drivers as dm
 
 # --- Linux facts --------------------------------------------------------------------------------
 # What the lab's Debian 12 guest has (modinfo -n answers; virtio_pci is built into Debian's kernel).
@@ -226,7 +226,7 @@ def test_target_models_accept_aliases_and_keep_order():
     [
         ({"system": "Plan9"}, {}, "Linux or Windows"),
         ("Linux", {}, "dictionary"),
-        (linux(), {"target_models": ["ne2k_pci"]}, "unknown NIC model"),
+        (linux(), {"target_models": ["fakemodel"]}, "unknown NIC model"),
         ({"system": "Windows", "version": "ten"}, {}, "MAJOR.MINOR"),
         (win(WIN2019), {"available_installers": [{"driver": "realtek_2", "source": "x"}]}, "unknown driver"),
         (win(WIN2019), {"available_installers": ["netkvm.msi"]}, "list of dictionaries"),

@@ -10,8 +10,8 @@ import random
 
 import pytest
 
-from ansible_collections.nictune.fleet.plugins.module_utils import iperf
-from ansible_collections.nictune.fleet.plugins.module_utils.errors import NicTuneError
+from ansible_collections.nictune.fleet.plugins.module_utils._common.errors import NicTuneError
+from ansible_collections.nictune.fleet.plugins.module_utils._probe import iperf3, results, schedule
 
 
 def _tests(hosts, endpoints):
@@ -34,7 +34,7 @@ def _no_conflicts(schedule):
 def test_schedule_rounds(n_hosts, n_endpoints):
     hosts = ["g%d" % i for i in range(n_hosts)]
     eps = ["e%d" % i for i in range(n_endpoints)]
-    s = iperf.plan_schedule(_tests(hosts, eps), 11, gap=0.5, start=1000)
+    s = schedule.plan_schedule(_tests(hosts, eps), 11, gap=0.5, start=1000)
     _no_conflicts(s)
     per_ep = max(s["endpoints"][e]["tests"] for e in s["endpoints"])
     assert s["rounds"] == per_ep  # different endpoints run in parallel: no round is wasted
@@ -50,10 +50,10 @@ def test_schedule_random_property():
     for _round in range(200):
         hosts = ["g%d" % i for i in range(rng.randint(1, 12))]
         eps = ["e%d" % i for i in range(rng.randint(1, 4))]
-        tests = [(h, rng.choice(eps), d) for h, d in itertools.product(hosts, iperf.DIRECTIONS)]
+        tests = [(h, rng.choice(eps), d) for h, d in itertools.product(hosts, iperf3.DIRECTIONS)]
         tests = list({(h, d): (h, e, d) for h, e, d in tests}.values())
         rng.shuffle(tests)
-        s = iperf.plan_schedule(tests, 5, gap=1)
+        s = schedule.plan_schedule(tests, 5, gap=1)
         _no_conflicts(s)
         # per endpoint the planned intervals never overlap
         rows = [
@@ -66,12 +66,12 @@ def test_schedule_random_property():
             }
             for t in s["tests"]
         ]
-        assert iperf.find_overlaps(rows) == []
-        assert iperf.find_overlaps(rows, key="host") == []
+        assert results.find_overlaps(rows) == []
+        assert results.find_overlaps(rows, key="host") == []
 
 
 def test_schedule_keeps_guest_tests_together():
-    s = iperf.plan_schedule(_tests(["a", "b"], ["e"]), 10, gap=1)
+    s = schedule.plan_schedule(_tests(["a", "b"], ["e"]), 10, gap=1)
     assert [(t["host"], t["direction"]) for t in s["tests"]] == [
         ("a", "send"),
         ("a", "receive"),
@@ -95,11 +95,11 @@ def test_schedule_errors(tests, kwargs, message):
     args = {"test_seconds": 10}
     args.update(kwargs)
     with pytest.raises(NicTuneError, match=message.replace("(", r"\(").replace(")", r"\)")):
-        iperf.plan_schedule(tests, **args)
+        schedule.plan_schedule(tests, **args)
 
 
 def test_schedule_empty():
-    s = iperf.plan_schedule([], 10)
+    s = schedule.plan_schedule([], 10)
     assert s["rounds"] == 0 and s["span"] == 0 and s["tests"] == []
 
 
@@ -139,19 +139,19 @@ def test_schedule_empty():
     ],
 )
 def test_client_args(direction, kwargs, expected):
-    assert iperf.client_args("10.0.0.1", 5201, direction, 10, **kwargs) == expected
+    assert schedule.client_args("10.0.0.1", 5201, direction, 10, **kwargs) == expected
 
 
 @pytest.mark.parametrize(("address", "window"), [("", None), ("h", "4 M; rm -rf /")])
 def test_client_args_rejects(address, window):
     with pytest.raises(NicTuneError):
-        iperf.client_args(address, 5201, "send", 10, window=window)
+        schedule.client_args(address, 5201, "send", 10, window=window)
 
 
 def test_host_plan_applies_clock_offset():
-    s = iperf.plan_schedule(_tests(["a", "b"], ["e"]), 11, gap=1, start=1000)
+    s = schedule.plan_schedule(_tests(["a", "b"], ["e"]), 11, gap=1, start=1000)
     settings = {"port": 5215, "duration": 10, "omit": 1, "timeout": 20, "busy_wait": 5}
-    plan = iperf.host_plan(s, "b", {"e": "10.213.0.1"}, settings, clock_offset=-2.5)
+    plan = schedule.host_plan(s, "b", {"e": "10.213.0.1"}, settings, clock_offset=-2.5)
     assert [t["direction"] for t in plan["tests"]] == ["send", "receive"]
     assert plan["tests"][0]["at"] == pytest.approx(1000 + 24 - 2.5)
     assert plan["tests"][0]["busy_until"] == pytest.approx(plan["tests"][0]["at"] + 5)
@@ -162,13 +162,13 @@ def test_host_plan_applies_clock_offset():
 
 
 def test_collection_points():
-    s = iperf.plan_schedule(_tests(["a", "b", "c"], ["e"]), 10, gap=0, start=0)
-    assert iperf.collection_points(s, margin=1) == [
+    s = schedule.plan_schedule(_tests(["a", "b", "c"], ["e"]), 10, gap=0, start=0)
+    assert schedule.collection_points(s, margin=1) == [
         {"at": 21, "hosts": ["a"]},
         {"at": 41, "hosts": ["b"]},
         {"at": 61, "hosts": ["c"]},
     ]
-    assert iperf.collection_points(s, min_interval=25, margin=1) == [
+    assert schedule.collection_points(s, min_interval=25, margin=1) == [
         {"at": 41, "hosts": ["a", "b"]},
         {"at": 61, "hosts": ["c"]},
     ]
@@ -192,23 +192,23 @@ NORMAL = json.dumps(
 
 
 def test_build_rows_failure_modes():
-    s = iperf.plan_schedule(_tests(["a"], ["e"]), 5, gap=1, start=0)
+    s = schedule.plan_schedule(_tests(["a"], ["e"]), 5, gap=1, start=0)
     out = {
         "tests": [
             _entry("a__e__send", NORMAL, 10, 15.5),
             _entry("a__e__receive", "", 16, 46, timed_out=True, kill_after=30),
         ]
     }
-    rows = iperf.build_rows(s, "a", out, clock_offset=10)
+    rows = results.build_rows(s, "a", out, clock_offset=10)
     assert rows[0]["bits_per_second"] == 1.9e9 and rows[0]["mbit_per_second"] == 1900.0
     assert rows[0]["retransmits"] == 3 and rows[0]["error"] is None
     assert (rows[0]["start"], rows[0]["end"]) == (0, 5.5)
     assert rows[1]["error"].startswith("timeout") and rows[1]["bits_per_second"] is None
-    missing = iperf.build_rows(s, "a", None, failure="host unreachable")
+    missing = results.build_rows(s, "a", None, failure="host unreachable")
     assert [r["error"] for r in missing] == ["host unreachable", "host unreachable"]
-    garbage = iperf.build_rows(s, "a", "Traceback ...")
+    garbage = results.build_rows(s, "a", "Traceback ...")
     assert all("not JSON" in r["error"] for r in garbage)
-    assert iperf.build_rows(s, "nobody", out) == []
+    assert results.build_rows(s, "nobody", out) == []
 
 
 def test_find_overlaps():
@@ -218,25 +218,25 @@ def test_find_overlaps():
         {"host": "c", "direction": "send", "endpoint": "f", "start": 0, "end": 20},
         {"host": "d", "direction": "send", "endpoint": "e", "start": None, "end": None},
     ]
-    assert iperf.find_overlaps(rows) == [{"endpoint": "e", "first": "a send", "second": "b send", "seconds": 0.5}]
+    assert results.find_overlaps(rows) == [{"endpoint": "e", "first": "a send", "second": "b send", "seconds": 0.5}]
 
 
 def test_progress_line():
     ok = {"host": "g", "direction": "send", "endpoint": "e", "bits_per_second": 1.5e9, "retransmits": 2, "error": None}
-    assert iperf.progress_line(ok) == "g send [e]: 1500.0 Mbit/s (retransmits 2)"
+    assert results.progress_line(ok) == "g send [e]: 1500.0 Mbit/s (retransmits 2)"
     bad = dict(ok, error="unable to connect", bits_per_second=None)
-    assert "FAILED: unable to connect" in iperf.progress_line(bad)
+    assert "FAILED: unable to connect" in results.progress_line(bad)
 
 
 def test_clock_offset():
-    assert iperf.clock_offset(["1000.25", "1002.5", "/usr/bin/iperf3"]) == 2.25
-    assert iperf.clock_offset(["1000", "999,5"]) == -0.5
+    assert schedule.clock_offset(["1000.25", "1002.5", "/usr/bin/iperf3"]) == 2.25
+    assert schedule.clock_offset(["1000", "999,5"]) == -0.5
     with pytest.raises(NicTuneError):
-        iperf.clock_offset(["1000"])
+        schedule.clock_offset(["1000"])
 
 
 def test_assign_tests_round_robin_pinning_and_reasons():
-    tests = iperf.assign_tests(
+    tests = schedule.assign_tests(
         ["a", "b", "c", "d"], ["e1", "e2"], pinned={"b": "e9"}, ready=["a", "b", "c"], down={"e9": "unreachable"}
     )
     where = {(t["host"], t["direction"]): t for t in tests}
@@ -246,4 +246,4 @@ def test_assign_tests_round_robin_pinning_and_reasons():
     assert where[("d", "send")]["endpoint"] == "e1" and not where[("d", "send")]["runnable"]
     assert [t["runnable"] for t in tests if t["host"] in ("a", "c")] == [True] * 4
     with pytest.raises(NicTuneError, match="no endpoint"):
-        iperf.assign_tests(["a"], [])
+        schedule.assign_tests(["a"], [])

@@ -10,9 +10,10 @@ import uuid
 
 import pytest
 
-from ansible_collections.nictune.fleet.plugins.module_utils import libvirt_api, qemu_models
-from ansible_collections.nictune.fleet.plugins.module_utils.errors import NicTuneError
-from ansible_collections.nictune.fleet.plugins.module_utils.selection import normalise_match
+from ansible_collections.nictune.fleet.plugins.module_utils._common.errors import NicTuneError
+from ansible_collections.nictune.fleet.plugins.module_utils._common.selection import normalise_match
+from ansible_collections.nictune.fleet.plugins.module_utils._libvirt import api as libvirt_api
+from ansible_collections.nictune.fleet.plugins.module_utils._libvirt import emulator as qemu_models
 
 libvirt = pytest.importorskip("libvirt")
 URI = "test:///default"  # one instance per process: what apply() defines, the next call sees
@@ -74,7 +75,7 @@ def _apply(host, names, model="virtio", match=None):
 
 
 def _models(conn, name):
-    from ansible_collections.nictune.fleet.plugins.module_utils.libvirt_xml import Domain
+    from ansible_collections.nictune.fleet.plugins.module_utils._libvirt.domain_xml import Domain
 
     return [n["model"] for n in Domain(conn.lookupByName(name).XMLDesc(libvirt.VIR_DOMAIN_XML_INACTIVE)).nics()]
 
@@ -246,33 +247,28 @@ def test_parse_device_help():
     assert qemu_models.describe_offered(offered) == ["e1000", "rtl8139", "virtio"]
 
 
-def test_offered_models_cached(tmp_path):
+def test_offered_models_cached(tmp_path, make_host):
     fake = tmp_path / "qemu-fake"
     fake.write_text("#!/bin/sh\n")
-    calls = []
-
-    def runner(emulator):
-        calls.append(emulator)
-        return HELP
-
+    host = make_host(commands={str(fake): lambda argv: (0, HELP, "")})
     qemu_models._MEMORY_CACHE.clear()
-    first = qemu_models.offered_models(str(fake), cache_dir=str(tmp_path), runner=runner)
+    first = qemu_models.offered_models(host, str(fake))
     qemu_models._MEMORY_CACHE.clear()
-    second = qemu_models.offered_models(str(fake), cache_dir=str(tmp_path), runner=runner)
-    assert first == second and len(calls) == 1  # the second answer came from the disk cache
-    assert os.path.exists(tmp_path / "qemu-nic-models.json")
+    second = qemu_models.offered_models(host, str(fake))
+    assert first == second and len(host.calls) == 1  # the second answer came from the host's cache
+    assert host.calls[0][1:] == ["-machine", "none", "-display", "none", "-nodefaults", "-device", "help"]
 
 
 @pytest.mark.skipif(not os.path.exists("/usr/bin/qemu-system-x86_64"), reason="QEMU not installed")
-def test_real_emulator(tmp_path):
+def test_real_emulator(make_host):
     qemu_models._MEMORY_CACHE.clear()
-    offered = qemu_models.offered_models("/usr/bin/qemu-system-x86_64", cache_dir=str(tmp_path))
+    offered = qemu_models.offered_models(make_host(), "/usr/bin/qemu-system-x86_64")
     for model in ("virtio", "e1000", "rtl8139", "e1000e", "vmxnet3"):
         assert qemu_models.check_offered(model, "pci", offered) is None
     assert qemu_models.check_offered("fakemodel", "pci", offered)
 
 
-def test_missing_emulator():
+def test_missing_emulator(make_host):
     with pytest.raises(NicTuneError) as err:
-        qemu_models.offered_models("/nonexistent/qemu-system-x86_64")
+        qemu_models.offered_models(make_host(), "/nonexistent/qemu-system-x86_64")
     assert "/nonexistent/qemu-system-x86_64" in str(err.value)

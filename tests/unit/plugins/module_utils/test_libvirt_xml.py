@@ -9,9 +9,9 @@ import time
 
 import pytest
 
-from ansible_collections.nictune.fleet.plugins.module_utils import libvirt_xml
-from ansible_collections.nictune.fleet.plugins.module_utils.errors import NicTuneError
-from ansible_collections.nictune.fleet.plugins.module_utils.selection import normalise_match
+from ansible_collections.nictune.fleet.plugins.module_utils._common.errors import NicTuneError
+from ansible_collections.nictune.fleet.plugins.module_utils._common.selection import normalise_match
+from ansible_collections.nictune.fleet.plugins.module_utils._libvirt import domain_xml as libvirt_xml
 
 BASE = b"""<?xml version="1.0" encoding="UTF-8"?>
 <!-- kept in git; do not reformat -->

@@ -12,8 +12,8 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from ansible_collections.nictune.fleet.plugins.module_utils import libvirt_xml
-from ansible_collections.nictune.fleet.plugins.module_utils.errors import NicTuneError
+from ansible_collections.nictune.fleet.plugins.module_utils._common.errors import NicTuneError
+from ansible_collections.nictune.fleet.plugins.module_utils._libvirt import domain_xml as libvirt_xml
 
 _HERE = os.path.dirname(os.path.abspath(__file__))
 _ROOT = os.path.normpath(os.path.join(_HERE, "..", "..", "..", ".."))

@@ -11,8 +11,8 @@ from html.parser import HTMLParser
 
 import pytest
 
-from ansible_collections.nictune.fleet.plugins.module_utils import report
-from ansible_collections.nictune.fleet.plugins.module_utils.errors import NicTuneError
+from ansible_collections.nictune.fleet.plugins.module_utils._common.errors import NicTuneError
+from ansible_collections.nictune.fleet.plugins.module_utils._probe import report
 
 ROWS = [
     {

@@ -9,8 +9,8 @@ import re
 
 import pytest
 
-from ansible_collections.nictune.fleet.plugins.module_utils.errors import NicTuneError
-from ansible_collections.nictune.fleet.plugins.module_utils.stable_mac import xen_stable_mac
+from ansible_collections.nictune.fleet.plugins.module_utils._common.errors import NicTuneError
+from ansible_collections.nictune.fleet.plugins.module_utils._xen.stable_mac import xen_stable_mac
 
 
 def test_known_values():

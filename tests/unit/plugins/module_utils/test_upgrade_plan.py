@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from ansible_collections.nictune.fleet.plugins.module_utils.errors import NicTuneError
-from ansible_collections.nictune.fleet.plugins.module_utils.upgrade_plan import compare, plan_guest, platform_of
+from ansible_collections.nictune.fleet.plugins.module_utils._common.errors import NicTuneError
+from ansible_collections.nictune.fleet.plugins.module_utils._upgrade.plan import compare, plan_guest, platform_of
 
 
 def kvm(model="rtl8139", domain_type="qemu"):
@@ -48,9 +48,9 @@ ALL = ["rtl8139", "e1000", "e1000e", "virtio"]
         (kvm(), {"supported": ALL, "offered": ["rtl8139", "e1000"]}, "switch", "e1000", "best"),
         (kvm("virtio"), {"supported": ALL, "ranking": ["e1000", "virtio", "rtl8139"]}, "switch", "e1000", "best"),
         (kvm(), {"supported": None}, "switch", "virtio", "best model"),
-        (xen(), {"supported": ["rtl8139", "e1000", "xen_pv"]}, "switch", "vif", "best"),
-        (xen(), {"supported": ["rtl8139", "e1000"]}, "switch", "e1000", "no driver for vif"),
-        (xen(nic_type="vif"), {"supported": ["xen_pv"]}, "keep", "vif", "already on vif"),
+        (xen(), {"supported": ["rtl8139", "e1000", "xen_pv"]}, "switch", "xen_pv", "best"),
+        (xen(), {"supported": ["rtl8139", "e1000"]}, "switch", "e1000", "no driver for xen_pv"),
+        (xen(nic_type="vif"), {"supported": ["xen_pv"]}, "keep", "xen_pv", "already on xen_pv"),
         (xen("pv"), {"supported": ALL}, "skip", None, "PV"),
         ({"backend": "libvirt", "domain": "n", "domain_type": "kvm", "nics": []}, {}, "skip", None, "no NIC"),
         (None, {}, "skip", None, "not found"),

@@ -10,8 +10,8 @@ import json
 
 import pytest
 
-from ansible_collections.nictune.fleet.plugins.module_utils.errors import NicTuneError
-from ansible_collections.nictune.fleet.plugins.module_utils.upgrade_report import (
+from ansible_collections.nictune.fleet.plugins.module_utils._common.errors import NicTuneError
+from ansible_collections.nictune.fleet.plugins.module_utils._upgrade.report import (
     guest_entry,
     render,
     summary,

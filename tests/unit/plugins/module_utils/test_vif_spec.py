@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import pytest
 
-from ansible_collections.nictune.fleet.plugins.module_utils.errors import NicTuneError
-from ansible_collections.nictune.fleet.plugins.module_utils.vif_spec import VifSpec, format_vif, parse_vif
+from ansible_collections.nictune.fleet.plugins.module_utils._common.errors import NicTuneError
+from ansible_collections.nictune.fleet.plugins.module_utils._xen.vif_spec import VifSpec, format_vif, parse_vif
 
 
 @pytest.mark.parametrize(

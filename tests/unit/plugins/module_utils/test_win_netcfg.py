@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import pytest
 
-from ansible_collections.nictune.fleet.plugins.module_utils import win_netcfg as wn
-from ansible_collections.nictune.fleet.plugins.module_utils.errors import NicTuneError
+from ansible_collections.nictune.fleet.plugins.module_utils._common.errors import NicTuneError
+from ansible_collections.nictune.fleet.plugins.module_utils._guest import win_netcfg as wn
 
 MAC = "52-54-00-AA-BB-01"
 OLD_GUID = "{11111111-1111-1111-1111-111111111111}"

@@ -7,10 +7,10 @@ from __future__ import annotations
 
 import pytest
 
-from ansible_collections.nictune.fleet.plugins.module_utils.errors import ConfigSyntaxError, NicTuneError
-from ansible_collections.nictune.fleet.plugins.module_utils.selection import normalise_match
-from ansible_collections.nictune.fleet.plugins.module_utils.stable_mac import xen_stable_mac
-from ansible_collections.nictune.fleet.plugins.module_utils.xen import describe_file, plan_file
+from ansible_collections.nictune.fleet.plugins.module_utils._common.errors import ConfigSyntaxError, NicTuneError
+from ansible_collections.nictune.fleet.plugins.module_utils._common.selection import normalise_match
+from ansible_collections.nictune.fleet.plugins.module_utils._xen.backend import describe_file, plan_file
+from ansible_collections.nictune.fleet.plugins.module_utils._xen.stable_mac import xen_stable_mac
 
 HEAD = b'name = "web01"\ntype = "hvm"\n'
 

@@ -16,11 +16,11 @@ from pathlib import Path
 
 import pytest
 
-from ansible_collections.nictune.fleet.plugins.module_utils.errors import ConfigSyntaxError
-from ansible_collections.nictune.fleet.plugins.module_utils.selection import normalise_match
-from ansible_collections.nictune.fleet.plugins.module_utils.vif_spec import VifSpec
-from ansible_collections.nictune.fleet.plugins.module_utils.xen import describe_file, plan_file
-from ansible_collections.nictune.fleet.plugins.module_utils.xl_config import XlConfig
+from ansible_collections.nictune.fleet.plugins.module_utils._common.errors import ConfigSyntaxError
+from ansible_collections.nictune.fleet.plugins.module_utils._common.selection import normalise_match
+from ansible_collections.nictune.fleet.plugins.module_utils._xen.backend import describe_file, plan_file
+from ansible_collections.nictune.fleet.plugins.module_utils._xen.vif_spec import VifSpec
+from ansible_collections.nictune.fleet.plugins.module_utils._xen.xl_config import XlConfig
 
 
 def _corpus_dir():

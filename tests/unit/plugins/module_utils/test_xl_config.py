@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import pytest
 
-from ansible_collections.nictune.fleet.plugins.module_utils.errors import ConfigSyntaxError, NicTuneError
-from ansible_collections.nictune.fleet.plugins.module_utils.xl_config import XlConfig
+from ansible_collections.nictune.fleet.plugins.module_utils._common.errors import ConfigSyntaxError, NicTuneError
+from ansible_collections.nictune.fleet.plugins.module_utils._xen.xl_config import XlConfig
 
 # (id, file content, name, expected plain value in force)
 ACCEPTED = [

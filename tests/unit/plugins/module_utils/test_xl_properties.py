@@ -8,10 +8,10 @@ from __future__ import annotations
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from ansible_collections.nictune.fleet.plugins.module_utils.errors import NicTuneError
-from ansible_collections.nictune.fleet.plugins.module_utils.selection import normalise_match
-from ansible_collections.nictune.fleet.plugins.module_utils.xen import describe_file, plan_file
-from ansible_collections.nictune.fleet.plugins.module_utils.xl_config import XlConfig
+from ansible_collections.nictune.fleet.plugins.module_utils._common.errors import NicTuneError
+from ansible_collections.nictune.fleet.plugins.module_utils._common.selection import normalise_match
+from ansible_collections.nictune.fleet.plugins.module_utils._xen.backend import describe_file, plan_file
+from ansible_collections.nictune.fleet.plugins.module_utils._xen.xl_config import XlConfig
 
 SETTINGS = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 

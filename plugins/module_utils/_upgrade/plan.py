@@ -10,22 +10,8 @@
 
 from __future__ import annotations
 
-from .errors import NicTuneError
-
-# Best first. "vif" is Xen's paravirtual NIC (vif type=vif, netfront in the guest).
-RANKINGS = {
-    "kvm": ["virtio", "e1000e", "e1000", "rtl8139"],
-    "xen_hvm": ["vif", "e1000", "rtl8139"],
-}
-
-# Models each platform offers when the hypervisor did not say (Xen's emulator does not list them).
-DEFAULT_OFFERED = {
-    "kvm": ["virtio", "e1000e", "e1000", "rtl8139"],
-    "xen_hvm": ["vif", "e1000", "rtl8139"],
-}
-
-# Names the guest_drivers role uses for what the guest can drive, where they differ from ours.
-GUEST_MODEL_ALIASES = {"xen_pv": "vif", "xen-netfront": "vif", "netfront": "vif", "virtio-net": "virtio"}
+from .._common import models as _models
+from .._common.errors import NicTuneError
 
 
 def platform_of(domain):
@@ -46,14 +32,14 @@ def _current_model(domain, nic_index):
         return None
     nic = nics[0]
     if domain.get("backend") == "xen" and nic.get("type") == "vif":
-        return "vif"
-    return nic.get("model")
+        return "xen_pv"
+    return _models.canonical(nic.get("model")) or nic.get("model")
 
 
 def _guest_models(supported):
     if supported is None:
         return None
-    return [GUEST_MODEL_ALIASES.get(str(m).lower(), str(m).lower()) for m in supported]
+    return [_models.canonical(m) or str(m).lower() for m in supported]
 
 
 def plan_guest(name, domain, supported=None, pinned=None, offered=None, ranking=None, readiness_gate=True):
@@ -73,19 +59,19 @@ def plan_guest(name, domain, supported=None, pinned=None, offered=None, ranking=
     out.update(platform=platform, current_model=current, domain=domain.get("domain"))
     if platform == "xen_pv":
         return dict(out, action="skip", reason="Xen PV/PVH guest: its NICs are already paravirtual (netfront)")
-    if platform not in RANKINGS:
+    if platform not in _models.RANKINGS:
         return dict(out, action="skip", reason="unknown platform for backend %r" % domain.get("backend"))
     if current is None:
         return dict(out, action="skip", reason="guest has no NIC")
-    order = list(ranking or RANKINGS[platform])
-    offer = [m.lower() for m in (offered or DEFAULT_OFFERED[platform])]
+    order = [_models.canonical(m) or str(m).lower() for m in ranking] if ranking else _models.ranking(platform)
+    offer = [_models.canonical(m) or str(m).lower() for m in (offered or _models.default_offered(platform))]
     drives = _guest_models(supported)
     gate = readiness_gate and drives is not None
     if pinned and str(pinned).strip().lower() in ("", "auto"):
         pinned = None  # "auto" is how an AWX survey says "choose for me"
 
     if pinned:
-        target = str(pinned).lower()
+        target = _models.canonical(pinned) or str(pinned).lower()
         if target not in offer:
             return dict(out, action="skip", reason="pinned model %s is not offered by the hypervisor" % target)
         if gate and target not in drives:

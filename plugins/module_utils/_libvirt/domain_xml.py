@@ -18,40 +18,20 @@ from __future__ import annotations
 import re
 import xml.parsers.expat as _expat
 
-from .errors import ConfigSyntaxError, NicTuneError
-from .selection import nic_selected
+from .._common import models as _models
+from .._common.errors import ConfigSyntaxError, NicTuneError
+from .._common.selection import nic_selected
 
 #: Model names libvirt knows as an enum (compared case-insensitively by libvirt: ``ViRtIo`` is virtio).
-KNOWN_MODELS = (
-    "virtio",
-    "virtio-transitional",
-    "virtio-non-transitional",
-    "e1000",
-    "e1000e",
-    "igb",
-    "rtl8139",
-    "usb-net",
-    "spapr-vlan",
-    "lan9118",
-    "smc91c111",
-    "vmxnet3",
-)
-VIRTIO_MODELS = ("virtio", "virtio-transitional", "virtio-non-transitional")
+KNOWN_MODELS = _models.platform_names("kvm")
+VIRTIO_MODELS = tuple(name for name in KNOWN_MODELS if _models.is_virtio(name))
 #: libvirt refuses any other character in a model name ("Model name contains invalid characters").
 _MODEL_RE = re.compile(r"^[A-Za-z0-9_-]+$")
 _START_TAG_RE = re.compile(rb"<[^\s/>]+(?:\s+[^\s=/>]+\s*=\s*(?:\"[^\"]*\"|'[^']*'))*\s*/?>")
 _TYPE_ATTR_RE = re.compile(rb"(\s)type(\s*=\s*)(\"[^\"]*\"|'[^']*')")
-#: Interface types whose NIC is a passed-through device: no emulated model.
-_NO_MODEL_TYPES = ("hostdev",)
-#: Interface types that work only with a virtio front end.
-_VIRTIO_ONLY_TYPES = ("vhostuser", "vdpa")
-#: Address types tied to one bus, and the models that can sit there.
-_BUS_ADDRESS_MODELS = {
-    "ccw": VIRTIO_MODELS[:1],
-    "virtio-mmio": VIRTIO_MODELS[:1],
-    "spapr-vio": ("spapr-vlan",),
-    "usb": ("usb-net",),
-}
+#: Interface types whose NIC is a passed-through device (no emulated model), and those that need virtio.
+_NO_MODEL_TYPES = _models.NO_MODEL_INTERFACE_TYPES
+_VIRTIO_ONLY_TYPES = _models.VIRTIO_ONLY_INTERFACE_TYPES
 
 
 class _Refused(Exception):
@@ -184,7 +164,7 @@ def default_model(domain_type, arch, machine, os_type="hvm", nic_type=None):
     machine = (machine or "").lower()
     arch = (arch or "").lower()
     if domain_type == "xen":
-        return "rtl8139" if os_type == "hvm" else None
+        return _models.PLATFORM_DEFAULTS["xen_hvm"] if os_type == "hvm" else None
     if domain_type not in ("qemu", "kvm", "hvf"):
         return None
     if arch.startswith("s390"):
@@ -197,7 +177,7 @@ def default_model(domain_type, arch, machine, os_type="hvm", nic_type=None):
         return "lan9118"
     if arch.startswith("riscv") and (machine == "virt" or machine.startswith("virt-")):
         return "virtio"
-    return "rtl8139"
+    return _models.PLATFORM_DEFAULTS["kvm"]
 
 
 def _pci_address(node):
@@ -464,7 +444,7 @@ def nic_model_clash(nic, model):
             if nic["address_type"]
             else "has none (libvirt would put it on PCI, which it refuses)"
         )
-    allowed = _BUS_ADDRESS_MODELS.get(nic["address_type"])
+    allowed = _models.models_for_address(nic["address_type"])
     if allowed is not None and model not in allowed:
         return "its <address type=%r> is tied to one bus and takes only model %s, not %s; remove the address first" % (
             nic["address_type"],
@@ -502,3 +482,15 @@ def describe(domain):
 def describe_file(path, data, warn):
     """nic_model_info on one domain XML file."""
     return describe(Domain(data, path))
+
+
+def sniff(path):
+    """True when ``path`` is a libvirt domain XML file rather than another config (by name, else by content)."""
+    if path.lower().endswith(".xml"):
+        return True
+    try:
+        with open(path, "rb") as handle:
+            head = handle.read(512)
+    except OSError:
+        return False
+    return head.lstrip().startswith(b"<")

@@ -36,18 +36,20 @@ from __future__ import annotations
 
 import re
 
-from .errors import NicTuneError
-from .selection import nic_selected
+from .._common import models as _models
+from .._common.errors import NicTuneError
+from .._common.selection import nic_selected
 from .stable_mac import xen_stable_mac
 from .vif_spec import VifSpec
 from .xl_config import XlConfig
 
-DEFAULT_MODEL = "rtl8139"
+DEFAULT_MODEL = _models.PLATFORM_DEFAULTS["xen_hvm"]
 # Models Xen documents for HVM guests (xl.cfg(5), xl-network-configuration).
-XEN_DOCUMENTED_MODELS = ("rtl8139", "e1000")
-# Other QEMU NIC devices libxl passes through to QEMU's -device / -net nic,model= unchanged.
-QEMU_NIC_MODELS = ("e1000e", "ne2k_pci", "pcnet", "i82551", "i82557b", "i82559er", "virtio-net-pci")
-KNOWN_MODELS = XEN_DOCUMENTED_MODELS + QEMU_NIC_MODELS
+XEN_DOCUMENTED_MODELS = _models.xen_documented_names()
+# Every model= name the catalogue knows for Xen HVM guests; the undocumented ones are QEMU NIC devices
+# libxl passes through to QEMU's -device / -net nic,model= unchanged.
+KNOWN_MODELS = _models.platform_names("xen_hvm")
+QEMU_NIC_MODELS = tuple(name for name in KNOWN_MODELS if name not in XEN_DOCUMENTED_MODELS)
 XEN_TYPES = ("ioemu", "vif")
 _MODEL_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 
@@ -313,3 +315,8 @@ def describe_file(path, data, warn):
             }
         )
     return {"domain": cfg.get_string("name"), "guest_type": guest_type, "nics": out}
+
+
+def sniff(_path):
+    """Xen takes every file no other backend claims (xl.cfg files have no fixed name or signature)."""
+    return True

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import hashlib
 
-from .errors import NicTuneError
+from .._common.errors import NicTuneError
 
 XEN_OUI = "00:16:3e"
 

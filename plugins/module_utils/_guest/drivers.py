@@ -5,8 +5,8 @@
 
 Pure Python (no Ansible imports), used by the ``guest_drivers_decide`` filter and the ``guest_drivers`` role.
 
-* ``MODELS``: the NIC models known here, best name first (``xen_pv`` is Xen's paravirtual vif).
-* ``LINUX_DRIVERS`` / ``WINDOWS_DRIVERS``: the catalogue, per model the guest driver and its licence.
+* ``MODELS``: the NIC models judged by default (the model catalogue's guest models; ``xen_pv`` is Xen's
+  paravirtual vif). Drivers, packages and licences come from the catalogue (``.._common.models``).
 * ``linux_facts(...)`` / ``windows_facts(...)``: build the facts ``decide`` reads from raw command output.
 * ``decide(facts, ...)``: the per-guest result, stored by the role as ``guest_drivers_result``.
 """
@@ -16,133 +16,20 @@ from __future__ import annotations
 import fnmatch
 import re
 
-from .errors import NicTuneError
+from .._common import models as _models
+from .._common.errors import NicTuneError
 
-MODELS = ("rtl8139", "e1000", "e1000e", "virtio", "xen_pv", "vmxnet3")
-
-# Other names the same models go by (libvirt, Xen, QEMU device names, the upgrade planner).
-MODEL_ALIASES = {
-    "rtl8139": "rtl8139",
-    "8139cp": "rtl8139",
-    "e1000": "e1000",
-    "e1000-82540em": "e1000",
-    "e1000e": "e1000e",
-    "virtio": "virtio",
-    "virtio-net": "virtio",
-    "virtio-net-pci": "virtio",
-    "virtio_net": "virtio",
-    "xen_pv": "xen_pv",
-    "xen-pv": "xen_pv",
-    "xen": "xen_pv",
-    "vif": "xen_pv",
-    "netfront": "xen_pv",
-    "xen-netfront": "xen_pv",
-    "xen_netfront": "xen_pv",
-    "vmxnet3": "vmxnet3",
-}
-
-# Licences of what the role may install on Windows, as SPDX ids (LicenseRef- for the non-SPDX ones).
-FREE_LICENSES = ("BSD-3-Clause", "BSD-2-Clause", "GPL-2.0-or-later")
-INTEL_LICENSE = "LicenseRef-Intel-Network-Driver"
+MODELS = _models.GUEST_MODELS
+FREE_LICENSES = _models.FREE_LICENSES
+INTEL_LICENSE = _models.INTEL_LICENSE
+KERNEL_LICENSE = _models.KERNEL_LICENSE
+WINDOWS_DRIVERS = _models.WINDOWS_PACKAGES
+# What a user-supplied installer may install (guest_drivers_windows_packages[].driver).
+INSTALLABLE_DRIVERS = _models.installable_windows_packages()
 INTEL_CLAUSE = (
     "use of the Software is permitted only in conjunction with Intel component products; "
     "an emulated NIC (QEMU/Xen e1000, e1000e) is not an Intel component product"
 )
-KERNEL_LICENSE = "GPL-2.0-only"
-
-# Linux: kernel modules per model. ``needs``: every one must be present (or built in).
-# ``drives``: which of the model's modules actually bind the emulated device.
-LINUX_DRIVERS = {
-    "rtl8139": {
-        "needs": ["8139cp"],
-        "aliases": ["8139too"],
-        "note": "QEMU and Xen emulate an RTL8139C+ (PCI revision 0x20): 8139cp drives it, 8139too refuses C+ chips",
-    },
-    "e1000": {"needs": ["e1000"]},
-    "e1000e": {"needs": ["e1000e"]},
-    "virtio": {"needs": ["virtio_net", "virtio_pci"]},
-    "xen_pv": {"needs": ["xen_netfront"]},
-    "vmxnet3": {"needs": ["vmxnet3"]},
-}
-
-# Windows: candidate drivers per model, preferred first. ``infs``: INF names in the driver store;
-# ``providers``: provider names that identify the package when several share an INF name.
-WINDOWS_DRIVERS = {
-    "netkvm": {
-        "model": "virtio",
-        "name": "virtio-win NetKVM",
-        "license": "BSD-3-Clause",
-        "infs": ["netkvm.inf"],
-        "providers": [],
-        "source": "virtio-win (https://github.com/virtio-win/kvm-guest-drivers-windows)",
-    },
-    "xenproject_pv": {
-        "model": "xen_pv",
-        "name": "Xen Project PV drivers (xenbus, xenvif, xennet)",
-        "license": "BSD-2-Clause",
-        "infs": ["xennet.inf"],
-        "providers": ["xen project"],
-        "source": "Xen Project Windows PV drivers (https://xenproject.org/windows-pv-drivers/)",
-    },
-    "gplpv": {
-        "model": "xen_pv",
-        "name": "GPLPV",
-        "license": "GPL-2.0-or-later",
-        "infs": ["xennet.inf"],
-        "providers": ["james harper", "gplpv"],
-        "source": "GPLPV by James Harper",
-    },
-    "windows_inbox_e1000e": {
-        "model": "e1000e",
-        "name": "Intel 82574L driver shipped with Windows (in-box since Windows 8 / Server 2012)",
-        "license": "LicenseRef-Microsoft-Windows",
-        "infs": [],
-        "providers": [],
-        "inbox_since": (6, 2),
-        "source": "Windows",
-        "installable": False,
-    },
-    "intel_proset": {
-        "model": "e1000",
-        "name": "Intel PRO/1000 network driver (PROSet)",
-        "license": INTEL_LICENSE,
-        # INF names differ by Windows and driver release: PRO/1000 (82540EM) e1g*/e1000*, 82574L e1q*/e1c*/e1i*.
-        "model_infs": {"e1000": ["e1g*.inf", "e1000*.inf"], "e1000e": ["e1q*.inf", "e1c*.inf", "e1i*.inf"]},
-        "providers": ["intel"],
-        "source": "Intel",
-        "intel": True,
-    },
-    "realtek_rtl8139": {
-        "model": "rtl8139",
-        "name": "Realtek RTL8139 driver",
-        "license": "LicenseRef-Realtek",
-        "infs": ["netrtl.inf", "netrtl32.inf", "netrtl64.inf", "rtl8139.inf"],
-        "providers": [],
-        "source": "Windows (up to Windows 7) or Realtek",
-        "installable": False,
-    },
-    "vmware_vmxnet3": {
-        "model": "vmxnet3",
-        "name": "VMware vmxnet3 driver (VMware Tools)",
-        "license": "LicenseRef-VMware-Tools",
-        "infs": ["vmxnet3.inf", "vmxnet3ndis6.inf"],
-        "providers": ["vmware"],
-        "source": "VMware Tools",
-    },
-}
-
-# What a user-supplied installer may install (guest_drivers_windows_packages[].driver).
-INSTALLABLE_DRIVERS = tuple(d for d, e in WINDOWS_DRIVERS.items() if e.get("installable", True))
-
-# Which catalogue entries can drive a model, in order of preference.
-_WINDOWS_CANDIDATES = {
-    "rtl8139": ["realtek_rtl8139"],
-    "e1000": ["intel_proset"],
-    "e1000e": ["windows_inbox_e1000e", "intel_proset"],
-    "virtio": ["netkvm"],
-    "xen_pv": ["xenproject_pv", "gplpv"],
-    "vmxnet3": ["vmware_vmxnet3"],
-}
 
 _ACK_NOTE = (
     "guest_drivers_intel_license_acknowledged is true; Intel's licence permits use only in conjunction with "
@@ -158,10 +45,7 @@ _MODULE_RE = re.compile(r"^[A-Za-z0-9_-]+$")
 
 def normalise_model(name):
     """The canonical model name for ``name`` (e.g. ``vif`` -> ``xen_pv``); NicTuneError when unknown."""
-    key = str(name).strip().lower()
-    if key not in MODEL_ALIASES:
-        raise NicTuneError("unknown NIC model %r; known: %s" % (name, ", ".join(MODELS)))
-    return MODEL_ALIASES[key]
+    return _models.normalise(name)
 
 
 def normalise_module(name):
@@ -171,13 +55,7 @@ def normalise_module(name):
 
 def linux_module_names():
     """Every kernel module the catalogue mentions (what the role asks ``modinfo`` about)."""
-    names = []
-    for model in MODELS:
-        entry = LINUX_DRIVERS[model]
-        for mod in entry["needs"] + entry.get("aliases", []):
-            if mod not in names:
-                names.append(mod)
-    return names
+    return _models.linux_modules()
 
 
 def parse_modules_builtin(text):
@@ -348,13 +226,23 @@ def _decide_linux(facts, models, result):
         if present(mod) and mod not in result["installed"]:
             result["installed"].append(mod)
     for model in models:
-        entry = LINUX_DRIVERS[model]
+        entry = _models.linux_driver(model) or {"needs": [], "also": [], "note": None}
+        if not entry["needs"]:
+            result["missing"].append({"model": model, "driver": None, "reason": "no Linux driver is known for it"})
+            result["models"][model] = {
+                "supported": False,
+                "driver": None,
+                "license": None,
+                "present": [],
+                "action": "missing",
+            }
+            continue
         lacking = [m for m in entry["needs"] if not present(m)]
         detail = {
             "supported": not lacking,
             "driver": "+".join(entry["needs"]),
             "license": KERNEL_LICENSE,
-            "present": [m for m in entry["needs"] + entry.get("aliases", []) if present(m)],
+            "present": [m for m in entry["needs"] + entry["also"] if present(m)],
             "action": "none" if not lacking else "missing",
         }
         if not lacking:
@@ -364,8 +252,8 @@ def _decide_linux(facts, models, result):
                 ", ".join(lacking),
                 facts.get("kernel") or "(unknown)",
             )
-            if model == "rtl8139" and any(present(a) for a in entry.get("aliases", [])):
-                reason += "; only 8139too is there: " + entry["note"]
+            if entry["note"] and any(present(a) for a in entry["also"]):
+                reason += "; only %s is there: %s" % (", ".join(a for a in entry["also"] if present(a)), entry["note"])
             result["missing"].append(
                 {
                     "model": model,
@@ -420,7 +308,10 @@ def _decide_windows(facts, models, result, accepted, intel_ack, installers):
     for model in models:
         detail = {"supported": False, "driver": None, "license": None, "present": [], "action": "missing"}
         result["models"][model] = detail
-        candidates = _WINDOWS_CANDIDATES[model]
+        candidates = _models.windows_candidates(model)
+        if not candidates:
+            result["missing"].append({"model": model, "driver": None, "reason": "no Windows driver is known for it"})
+            continue
         found = None
         for driver_id in candidates:
             entry = WINDOWS_DRIVERS[driver_id]

@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: nictune.fleet contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Atomic file replacement through the narrow module interface (no Ansible imports).
+"""Files the cores read and replace (no Ansible imports): the ``path`` option expanded, reads, atomic writes.
 
 The object passed as ``module`` needs only ``backup_local(path)`` and ``atomic_move(src, dest)``
 (``AnsibleModule`` has both; ``atomic_move`` keeps owner, mode and SELinux context of ``dest``).
@@ -9,6 +9,7 @@ The object passed as ``module`` needs only ``backup_local(path)`` and ``atomic_m
 
 from __future__ import annotations
 
+import glob
 import os
 import stat
 import tempfile
@@ -66,3 +67,52 @@ def write_atomically(module, path, data, backup=False):
         if not moved and os.path.lexists(tmp):
             os.unlink(tmp)
     return backup_file
+
+
+_GLOB_CHARS = set("*?[")
+
+
+def expand_paths(patterns, warn=None):
+    """Return the sorted, de-duplicated files named by ``patterns`` (a string or a list).
+
+    A literal path that does not exist is an error; a glob that matches nothing is a warning
+    (a host without domains is not a failure). Directories matched by a glob are ignored.
+    """
+    if isinstance(patterns, str):
+        patterns = [patterns]
+    found = []
+    missing = []
+    for given in patterns or []:
+        pattern = os.path.expanduser(str(given))
+        if _GLOB_CHARS & set(pattern):
+            hits = [p for p in sorted(glob.glob(pattern)) if os.path.isfile(p)]
+            if not hits and warn is not None:
+                warn("path %s matched no file" % pattern)
+            found.extend(hits)
+        elif os.path.isdir(pattern):
+            hint = "is a directory; give a glob such as %s/*.cfg" % pattern.rstrip("/")
+            missing.append(NicTuneError(hint, path=pattern))
+        elif os.path.lexists(pattern):
+            found.append(pattern)
+        else:
+            missing.append(NicTuneError("no such file", path=pattern))
+    if missing:
+        if len(missing) == 1:
+            raise missing[0]
+        raise NicTuneError("%d paths cannot be used" % len(missing), problems=missing)
+    seen = set()
+    out = []
+    for p in found:
+        if p not in seen:
+            seen.add(p)
+            out.append(p)
+    return out
+
+
+def read_bytes(path):
+    """The content of config file ``path``; NicTuneError naming the file when it cannot be read."""
+    try:
+        with open(path, "rb") as handle:
+            return handle.read()
+    except OSError as exc:
+        raise NicTuneError("cannot read: %s" % (exc.strerror or exc), path=path)

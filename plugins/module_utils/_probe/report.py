@@ -17,8 +17,8 @@ import html
 import io
 import json
 
-from .errors import NicTuneError
-from .iperf import _num
+from .._common.errors import NicTuneError
+from .._common.values import number as _num
 
 ROW_FIELDS = (
     "host",

@@ -20,8 +20,8 @@ from __future__ import annotations
 import ipaddress
 import re
 
-from .errors import NicTuneError
-from .selection import normalise_mac
+from .._common.errors import NicTuneError
+from .._common.selection import normalise_mac
 
 NOT_PRESENT = "not present"
 

@@ -15,9 +15,9 @@ import html
 import io
 import json
 
-from . import report as _probe_report
-from .errors import NicTuneError
-from .report import _md as _table_cell
+from .._common.errors import NicTuneError
+from .._probe import report as _probe_report
+from .._probe.report import _md as _table_cell
 
 DECISIONS = ("switched", "kept", "skipped", "rolled_back")
 CSV_FIELDS = (

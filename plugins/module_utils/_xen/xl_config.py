@@ -35,7 +35,7 @@ from __future__ import annotations
 
 import re
 
-from .errors import ConfigSyntaxError
+from .._common.errors import ConfigSyntaxError
 
 _TOKEN_RE = re.compile(
     r"""

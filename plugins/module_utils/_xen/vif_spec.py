@@ -13,7 +13,7 @@ earlier one with the same key. The empty spec ``''`` is a NIC with every default
 
 from __future__ import annotations
 
-from .errors import NicTuneError
+from .._common.errors import NicTuneError
 
 
 class VifSpec:

@@ -3,12 +3,12 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """nic_model / nic_model_info for persistent libvirt domains, through the libvirt API.
 
-No Ansible imports, and ``libvirt`` is never imported here: the module passes the Python binding in,
-so a host without it gets the clear message of module_common, and tests can pass the real binding
-opened on ``test:///default``.
+No Ansible imports, and ``libvirt`` is never imported here: :mod:`.connection` loads the binding when a
+task needs it and passes it in, so tests can pass the real binding opened on ``test:///default``.
 
-``host`` is used for ``check_mode``, ``diff_mode`` and ``warn(msg)`` only. The one mutating call,
-``defineXML``, goes through ``_define``, which is where check mode is honoured.
+``host`` is used for ``check_mode``, ``diff_mode``, ``warn(msg)`` and (to ask a local emulator which
+models it offers) ``run_command``, ``recall`` and ``remember``. The one mutating call, ``defineXML``,
+goes through ``_define``, which is where check mode is honoured.
 
 Order of work: read and plan every selected domain; validate the model of every NIC that would change
 against the domain's emulator; only then define, one domain after the other, reading each definition
@@ -18,9 +18,11 @@ error names the domain and NICs; nothing stays half-changed.
 
 from __future__ import annotations
 
-from . import libvirt_xml as _xml
-from . import qemu_models as _qemu
-from .errors import NicTuneError
+from .._common.errors import NicTuneError
+from . import domain_xml as _xml
+from . import emulator as _qemu
+from .connection import connect as _connect
+from .connection import message as _message
 
 STATE_NAMES = {
     0: "no state",
@@ -32,27 +34,6 @@ STATE_NAMES = {
     6: "crashed",
     7: "pmsuspended",
 }
-
-
-def _message(exc):
-    get = getattr(exc, "get_error_message", None)
-    text = get() if get else None
-    return text or str(exc)
-
-
-def _connect(libvirt, uri, read_only=False):
-    # libvirt prints every error on stderr by default; the module reports them itself.
-    libvirt.registerErrorHandler(lambda _ctx, _err: None, None)
-    try:
-        conn = libvirt.openReadOnly(uri) if read_only else libvirt.open(uri)
-    except libvirt.libvirtError as exc:
-        raise NicTuneError(
-            "cannot connect to libvirt at %s: %s (is libvirtd running on this host, and may this user use its socket?)"
-            % (uri, _message(exc))
-        )
-    if conn is None:  # pragma: no cover - old bindings returned None instead of raising
-        raise NicTuneError("cannot connect to libvirt at %s" % uri)
-    return conn
 
 
 def _domains(libvirt, conn, uri, names, persistent_only):
@@ -121,7 +102,7 @@ class _Plan:
         self.changing = [n for n in result["nics"] if n["changed"]]
 
 
-def _validate(uri, plans, warn):
+def _validate(host, uri, plans):
     """Every model that would be set must be one the domain's emulator offers."""
     problems = []
     offers = {}
@@ -134,7 +115,7 @@ def _validate(uri, plans, warn):
             unchecked.append(plan.name)
             continue
         try:
-            offered = _qemu.offered_models(domain.emulator)
+            offered = _qemu.offered_models(host, domain.emulator)
         except NicTuneError as exc:
             problems.append(NicTuneError("domain %s: %s" % (plan.name, exc.reason)))
             continue
@@ -150,7 +131,7 @@ def _validate(uri, plans, warn):
                     )
                 )
     if unchecked:
-        warn(
+        host.warn(
             "the model was not checked against the emulator of %s: libvirt at %s is not a local QEMU driver, so its "
             "emulator cannot be asked; QEMU refuses an unknown model only when the domain starts"
             % (", ".join(unchecked), uri)
@@ -213,7 +194,7 @@ def _apply(host, libvirt, conn, *, uri, domains, options):
         if len(problems) == 1:
             raise NicTuneError(problems[0].reason + "; nothing was changed")
         raise NicTuneError("%d domains cannot be changed; nothing was changed" % len(problems), problems=problems)
-    _validate(uri, plans, host.warn)
+    _validate(host, uri, plans)
 
     done = []
     results, diffs = [], []
@@ -274,14 +255,14 @@ def _check_read_back(plan, after_xml):
             )
 
 
-def _offered_for(uri, emulator, warn):
+def _offered_for(host, uri, emulator):
     """libvirt model names the domain's emulator offers; None where it cannot be asked (remote, test driver)."""
     if not emulator or not _qemu.is_local_uri(uri):
         return None
     try:
-        return _qemu.describe_offered(_qemu.offered_models(emulator))
+        return _qemu.describe_offered(_qemu.offered_models(host, emulator))
     except NicTuneError as exc:
-        warn("cannot list the NIC models of %s: %s" % (emulator, exc))
+        host.warn("cannot list the NIC models of %s: %s" % (emulator, exc))
         return None
 
 
@@ -300,7 +281,7 @@ def info(host, libvirt, uri, domains):
                 state=_state(dom),
                 persistent=persistent,
                 restart_required=bool(persistent and _live_differs(libvirt, dom, domain)),
-                offered_models=_offered_for(uri, entry.get("emulator"), host.warn),
+                offered_models=_offered_for(host, uri, entry.get("emulator")),
             )
             out.append(entry)
         return {"changed": False, "domains": out}

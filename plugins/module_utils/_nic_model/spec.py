@@ -1,0 +1,41 @@
+# -*- coding: utf-8 -*-
+# Copyright: nictune.fleet contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The argument specs of nic_model and nic_model_info (no Ansible imports)."""
+
+from __future__ import annotations
+
+from .backends import CHOICES
+
+
+def _where():
+    return dict(
+        backend=dict(type="str", default="auto", choices=list(CHOICES)),
+        path=dict(type="list", elements="path"),
+        uri=dict(type="str", default="qemu:///system"),
+        domains=dict(type="list", elements="str"),
+    )
+
+
+def info_spec():
+    return _where()
+
+
+def apply_spec():
+    spec = _where()
+    spec.update(
+        model=dict(type="str"),
+        xen_type=dict(type="str", choices=["ioemu", "vif"]),
+        pin_mac=dict(type="bool", default=False),
+        backup=dict(type="bool", default=False),
+        match=dict(
+            type="dict",
+            options=dict(
+                index=dict(type="list", elements="int"),
+                mac=dict(type="list", elements="str"),
+                bridge=dict(type="list", elements="str"),
+                model=dict(type="list", elements="str"),
+            ),
+        ),
+    )
+    return spec
