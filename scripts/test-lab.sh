@@ -2,7 +2,7 @@
 # The lab stage of scripts/test.sh: ONE lab of real QEMU guests shared by every scenario (building it
 # is the expensive part), then taken down and checked to leave nothing behind.
 #
-#   molecule lab            destroy/create (lab_up)/converge/idempotence/verify: the lab itself
+#   molecule default        destroy/create (lab_up)/converge/idempotence/verify: the lab itself
 #   molecule guest_drivers  readiness and MAC-pinned interface names on the guests
 #   molecule probe          iperf3 probes, reports, schedule without overlaps
 #   molecule upgrade        the main job: converge, idempotence, check, verify
@@ -29,7 +29,7 @@ step() {
 
 trap 'ansible-playbook playbooks/lab_down.yml >/dev/null 2>&1' EXIT
 
-step "molecule lab (brings the lab up)" molecule test -s lab
+step "molecule default: the lab itself (brings it up)" molecule test -s default
 if ! ansible -i "$HOME/.cache/nictune/lab/inventory.yml" all -m ansible.builtin.ping -o >/dev/null; then
   echo "the lab is not up: the other lab tests cannot run"
   results+=("FAILED  lab hosts answer ping")

@@ -2,7 +2,7 @@
 
 By default the test brings the lab up first (lab_up, ~90 s with cached images), then runs lab_down twice
 and checks the machine. With NICTUNE_LAB_TEST_SKIP_UP=1 it only runs lab_down twice and checks (use it
-right after another test, e.g. `molecule test -s lab`, already brought the lab up and down).
+right after another test, e.g. `molecule test -s default`, already brought the lab up and down).
 
     ANSIBLE_COLLECTIONS_PATH=$PWD/.build/collections .venv/bin/pytest tests/lab -v
 

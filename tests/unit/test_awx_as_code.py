@@ -42,8 +42,9 @@ COMPATIBLE = {
 # Survey answers that stand for a role default AWX cannot offer as a choice (a multiplechoice cannot hold ""):
 # the role must document them (in the option's choices or its description).
 SYNONYMS = {("nic_model_target", "auto"): ""}
-# Templates that run the probe (its schedule spans every guest and endpoint) must never be sliced.
-UNSLICEABLE_ROLES = {"iperf_probe", "nic_model"}
+# Templates that run the probe (its schedule spans every guest and endpoint) or the upgrade (its plan and report span
+# every guest) must never be sliced; the audit (one read per hypervisor) may be.
+SLICEABLE_ENTRY_POINTS = {("nic_model", "audit")}
 
 
 def _load(path):
@@ -51,7 +52,30 @@ def _load(path):
         return yaml.safe_load(f)
 
 
-OBJECTS = _load(os.path.join(AWX, "objects.yml"))
+# A survey's model choices come from the collection's model catalogue when configure.yml creates it.
+CATALOGUE_CHOICES = "{{ ['auto'] + query('nictune.fleet.nic_models') }}"
+
+
+def _catalogue_choices():
+    """What the template gives, evaluated by Ansible itself with the collection's lookup plugin."""
+    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=os.path.join(ROOT, ".build", "collections"))
+    ansible = os.path.join(BIN, "ansible") if os.path.exists(os.path.join(BIN, "ansible")) else shutil.which("ansible")
+    out = subprocess.run(
+        [ansible, "localhost", "-m", "ansible.builtin.debug", "-a", "msg={{ %s }}" % CATALOGUE_CHOICES[3:-3]],
+        capture_output=True, text=True, env=env, check=True, cwd=ROOT,
+    )  # fmt: skip
+    return yaml.safe_load(out.stdout.split("=>", 1)[1])["msg"]
+
+
+def _render(objects, choices):
+    for item in objects.get("nictune_awx_job_templates", []) + objects.get("nictune_awx_workflows", []):
+        for q in (item.get("survey_spec") or {}).get("spec") or []:
+            if q.get("choices") == CATALOGUE_CHOICES:
+                q["choices"] = choices
+    return objects
+
+
+OBJECTS = _render(_load(os.path.join(AWX, "objects.yml")), _catalogue_choices())
 JOB_TEMPLATES = {jt["name"]: jt for jt in OBJECTS["nictune_awx_job_templates"]}
 WORKFLOWS = {wf["name"]: wf for wf in OBJECTS["nictune_awx_workflows"]}
 
@@ -76,28 +100,62 @@ SURVEYS = _surveys()
 
 
 # --- playbooks -> roles -> argument specs -------------------------------------------------------------------------
-def _task_roles(tasks):
+def _task_entries(tasks):
+    """(role, tasks_from) of every include_role/import_role in ``tasks``, and the task files they include."""
     for task in tasks or []:
         if not isinstance(task, dict):
             continue
         for key in ("block", "rescue", "always"):
-            yield from _task_roles(task.get(key))
+            yield from _task_entries(task.get(key))
         for action in ("include_role", "import_role"):
             for mod in (action, "ansible.builtin." + action, "ansible.legacy." + action):
                 if mod in task:
+                    args = task[mod] if isinstance(task[mod], dict) else {"name": task[mod]}
+                    yield ("role", args.get("name"), args.get("tasks_from") or "main")
+        for action in ("include_tasks", "import_tasks"):
+            for mod in (action, "ansible.builtin." + action, "ansible.legacy." + action):
+                if mod in task:
                     args = task[mod]
-                    yield args.get("name") if isinstance(args, dict) else args
+                    yield ("file", args.get("file") if isinstance(args, dict) else args, None)
+
+
+def _entry_points(role, tasks_from, seen):
+    """Every (role, entry point) reached from ``role``'s ``tasks_from``, following includes within the collection."""
+    if (role, tasks_from) in seen:
+        return
+    seen.add((role, tasks_from))
+    files, done = [tasks_from if tasks_from.endswith(".yml") else tasks_from + ".yml"], set()
+    while files:
+        name = files.pop()
+        path = os.path.join(ROOT, "roles", role, "tasks", name)
+        if name in done or not os.path.isfile(path):
+            continue
+        done.add(name)
+        for kind, target, entry in _task_entries(_load(path)):
+            if kind == "file" and target and "{{" not in target:
+                files.append(target)
+            elif kind == "role" and isinstance(target, str) and target.startswith(NAMESPACE):
+                _entry_points(target[len(NAMESPACE) :], entry, seen)
+
+
+def playbook_entry_points(playbook):
+    """(short role name, entry point) of every nictune.fleet role entry point a playbook reaches."""
+    seen = set()
+    for play in _load(os.path.join(ROOT, playbook)) or []:
+        entries = []
+        for entry in play.get("roles") or []:
+            entries.append(("role", entry if isinstance(entry, str) else entry.get("role", entry.get("name")), "main"))
+        for section in ("pre_tasks", "tasks", "post_tasks", "handlers"):
+            entries.extend(_task_entries(play.get(section)))
+        for kind, name, entry in entries:
+            if kind == "role" and isinstance(name, str) and name.startswith(NAMESPACE):
+                _entry_points(name[len(NAMESPACE) :], entry, seen)
+    return seen
 
 
 def playbook_roles(playbook):
-    """Short names of the nictune.fleet roles a playbook uses (roles:, include_role, import_role)."""
-    names = set()
-    for play in _load(os.path.join(ROOT, playbook)) or []:
-        for entry in play.get("roles") or []:
-            names.add(entry if isinstance(entry, str) else entry.get("role", entry.get("name")))
-        for section in ("pre_tasks", "tasks", "post_tasks", "handlers"):
-            names.update(_task_roles(play.get(section)))
-    return {n[len(NAMESPACE) :] for n in names if isinstance(n, str) and n.startswith(NAMESPACE)}
+    """Short names of the nictune.fleet roles a playbook uses, directly or through another role."""
+    return {role for role, _entry in playbook_entry_points(playbook)}
 
 
 def role_options(role):
@@ -215,8 +273,9 @@ def test_upgrade_survey_asks_what_the_issue_names():
 
 
 def test_playbook_role_parsing_sees_the_upgrade_roles():
-    assert playbook_roles("playbooks/upgrade_nics.yml") >= {"nic_model", "iperf_probe"}
+    assert playbook_roles("playbooks/upgrade_nics.yml") == {"nic_model", "iperf_probe", "guest_drivers"}
     assert playbook_roles("playbooks/probe_nics.yml") == {"iperf_probe"}
+    assert playbook_entry_points("playbooks/audit_nics.yml") == {("nic_model", "audit")}
 
 
 # --- job templates --------------------------------------------------------------------------------------------------
@@ -227,10 +286,18 @@ def test_job_template(jt):
     assert isinstance(jt["ask_variables_on_launch"], bool)
     if not jt["survey_enabled"]:
         assert jt["survey_spec"] == {}
-    if playbook_roles(jt["playbook"]) & UNSLICEABLE_ROLES:
+    if playbook_entry_points(jt["playbook"]) - SLICEABLE_ENTRY_POINTS:
         assert jt["job_slice_count"] == 1, "%s: the probe's schedule spans hosts; slices share nothing" % jt["name"]
         assert not jt.get("ask_job_slice_count_on_launch")
         assert jt["allow_simultaneous"] is False, "two jobs at once would share the iperf endpoints"
+
+
+def test_model_choices_come_from_the_catalogue():
+    from ansible_collections.nictune.fleet.plugins.module_utils._common import models
+
+    choices = _catalogue_choices()
+    assert choices[0] == "auto" and set(choices[1:]) == {m for p in models.PLATFORMS for m in models.ranking(p)}
+    assert choices[1:4] == models.ranking("kvm")[:3]  # best first
 
 
 def test_issue_templates_exist():

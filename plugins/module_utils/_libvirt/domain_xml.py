@@ -223,6 +223,13 @@ class Domain:
         self.interfaces = [c for c in devices.children if c.name == "interface"] if devices is not None else []
 
     @property
+    def platform(self):
+        """The model catalogue's platform of this domain: ``kvm``, ``xen_hvm`` or ``xen_pv`` (None: other drivers)."""
+        if self.domain_type == "xen":
+            return "xen_pv" if self.pv else "xen_hvm"
+        return "kvm" if self.domain_type in ("qemu", "kvm", "hvf", "test") else None
+
+    @property
     def pv(self):
         return self.domain_type == "xen" and self.os_type not in (None, "hvm")
 
@@ -475,6 +482,7 @@ def describe(domain):
         "arch": domain.arch,
         "emulator": domain.emulator,
         "guest_type": domain.os_type,
+        "platform": domain.platform,
         "nics": nics,
     }
 

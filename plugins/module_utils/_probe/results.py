@@ -188,3 +188,84 @@ def progress_line(row):
         row["bits_per_second"] / 1e6,
         "n/a" if row.get("retransmits") is None else int(row["retransmits"]),
     )
+
+
+def throughput(rows):
+    """Result rows of one guest -> ``{"send_bps", "receive_bps", "errors"}`` (None where not measured)."""
+    out = {"send_bps": None, "receive_bps": None, "errors": []}
+    for row in rows or []:
+        direction = row.get("direction")
+        if direction not in ("send", "receive"):
+            continue
+        if row.get("error") or row.get("bits_per_second") is None:
+            out["errors"].append("%s: %s" % (direction, row.get("error") or "no result"))
+            continue
+        out[direction + "_bps"] = float(row["bits_per_second"])
+    return out
+
+
+def status_failure(status):
+    """Why a guest's runner gave no usable output, from its ``async_status`` result (None: it did)."""
+    if not status:
+        return None
+    if status.get("unreachable"):
+        return "guest unreachable while collecting: %s" % str(status.get("msg") or "").strip()
+    if status.get("failed") or (status.get("rc") or 0) != 0:
+        detail = str(status.get("msg") or status.get("stderr") or "").strip()[:300]
+        return "the probe runner failed: %s" % detail
+    if not status.get("finished"):
+        return "the probe runner did not finish in time"
+    return None
+
+
+def host_rows(schedule, host, status, clock_offset=0.0):
+    """Rows of ``host`` from its runner's ``async_status`` result (None when it was never collected)."""
+    if status is None:
+        return build_rows(
+            schedule, host, None, 0.0, "no result: the guest failed or became unreachable during the probe"
+        )
+    output = status.get("stdout", status.get("result"))
+    rows = build_rows(schedule, host, output, clock_offset, status_failure(status))
+    for row in rows:
+        row["line"] = progress_line(row)
+    return rows
+
+
+def all_rows(plan, statuses, hosts, directions):
+    """Every row of the probe: each guest's tests, the tests that could not run, and a row per direction for a
+    guest that failed before its tests were planned. ``statuses``: ``{host: async_status result or None}``."""
+    schedule = plan["schedule"]
+    offsets = plan.get("offsets") or {}
+    rows = []
+    planned_hosts = {t["host"] for t in schedule["tests"]}
+    for host in hosts:
+        if host in planned_hosts:
+            rows.extend(host_rows(schedule, host, statuses.get(host), offsets.get(host, 0.0)))
+    for test in plan.get("tests") or []:
+        if not test["runnable"]:
+            rows.append(_failed_row(test["host"], test["endpoint"], test["direction"], test["reason"]))
+    seen = {row["host"] for row in rows}
+    for host in hosts:
+        if host not in seen:
+            for direction in directions:
+                rows.append(
+                    _failed_row(
+                        host, None, direction, "the guest failed or was unreachable before its tests were planned"
+                    )
+                )
+    for row in rows:
+        row["line"] = progress_line(row)
+    return rows
+
+
+def _failed_row(host, endpoint, direction, reason):
+    return {
+        "host": host,
+        "endpoint": endpoint,
+        "direction": direction,
+        "bits_per_second": None,
+        "retransmits": None,
+        "start": None,
+        "end": None,
+        "error": reason,
+    }

@@ -16,6 +16,11 @@ from .iperf3 import DIRECTIONS
 _WINDOW_RE = re.compile(r"^[0-9]+(\.[0-9]+)?[KMGkmg]?$")
 
 
+def valid_window(window):
+    """True when ``window`` is an iperf3 ``-w`` size (``4M``, ``512K``, ``65536``)."""
+    return bool(_WINDOW_RE.match(str(window)))
+
+
 def assign_tests(hosts, endpoints, directions=DIRECTIONS, pinned=None, ready=None, down=None):
     """The tests to run: each host, in the order given, against its pinned endpoint or the next one in turn.
 
@@ -197,7 +202,7 @@ def client_args(
     if int(parallel or 1) != 1:
         args += ["-P", str(int(parallel))]
     if window not in (None, "", 0, "0"):
-        if not _WINDOW_RE.match(str(window)):
+        if not valid_window(window):
             raise NicTuneError("window must look like 4M, 512K or 65536, got %r" % (window,))
         args += ["-w", str(window)]
     if connect_timeout:

@@ -4,7 +4,9 @@
 """The upgrade's decisions, as plain Python (no Ansible imports):
 
 * ``platform_of(domain)``: which ranking applies to a domain found by nic_model_info;
+* ``find_domain(audit, ...)``: a guest's domain in its hypervisor's audit;
 * ``plan_guest(...)``: the target model of one guest and why;
+* ``guest_record(...)``: the guest's record through the upgrade: the plan and everything needed to switch;
 * ``compare(...)``: whether a guest's throughput after the switch is acceptable.
 """
 
@@ -15,7 +17,9 @@ from .._common.errors import NicTuneError
 
 
 def platform_of(domain):
-    """``kvm``, ``xen_hvm``, ``xen_pv`` or None for a domain dict from nic_model_info."""
+    """``kvm``, ``xen_hvm``, ``xen_pv``, ... or None for a domain dict from nic_model_info."""
+    if domain.get("platform"):
+        return domain["platform"]
     backend = domain.get("backend")
     if backend == "xen":
         return "xen_hvm" if domain.get("guest_type") == "hvm" else "xen_pv"
@@ -135,3 +139,38 @@ def compare(before, after, threshold):
     if problems:
         return {"ok": False, "reason": "; ".join(problems), "gain": gain}
     return {"ok": True, "reason": "throughput kept or improved", "gain": gain}
+
+
+def find_domain(audit, domain=None, config_path=None):
+    """The entry of ``audit`` (nic_model_info's ``domains``) for a guest: by its config path as the hypervisor
+    resolved it (``path`` or ``realpath``) when ``config_path`` is given, else by domain name; None when absent."""
+    for entry in audit or []:
+        if config_path:
+            if config_path in (entry.get("path"), entry.get("realpath")):
+                return entry
+        elif domain is not None and entry.get("domain") == domain:
+            return entry
+    return None
+
+
+# What the switch needs from the audit entry, copied into the record.
+_SWITCH_FIELDS = ("backend", "uri", "path", "vmid", "node", "uuid", "state", "machine", "guest_type", "nics")
+
+
+def guest_record(name, hypervisor, audit, domain=None, config_path=None, **decide):
+    """The guest's record: :func:`plan_guest`'s plan plus what the switch needs (backend, URI or config path,
+    domain, NICs) taken from the hypervisor's ``audit`` (``{"uri", "domains": [...]}``)."""
+    audit = audit or {}
+    entry = find_domain(audit.get("domains"), domain or name, config_path)
+    if entry is not None and entry.get("offered_models") and not decide.get("offered"):
+        decide["offered"] = entry["offered_models"]
+    record = plan_guest(name, entry, **decide)
+    record.update(hypervisor=hypervisor, domain=(entry or {}).get("domain") or domain or name)
+    for key in _SWITCH_FIELDS:
+        if entry is not None and entry.get(key) is not None:
+            record[key] = entry[key]
+    if record.get("backend") == "libvirt":
+        record["uri"] = audit.get("uri")
+    if config_path and entry is None:
+        record["reason"] = "no domain with config %s on %s" % (config_path, hypervisor)
+    return record

@@ -1,25 +1,22 @@
 # -*- coding: utf-8 -*-
 # Copyright: nictune.fleet contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The upgrade's report: one entry per guest, rendered as report.json, report.csv, report.md and report.html.
+"""The upgrade's reports (no Ansible imports): the plan, written before anything changes, and the final report.
 
-``guest_entry`` turns what the playbook knows of a guest (plan, outcome, verdict, throughput before and
-after) into the report's entry; ``render`` writes the formats. The HTML page reuses the probe report's
-chart (before/after bars per guest and direction). No Ansible imports.
+Both are built from the per-guest records the role's entry points leave (``nic_model_guest``): the plan
+(``action``, ``current_model``, ``target_model``, ``reason`` ...), then ``before``, ``after``, ``verdict`` and
+``outcome`` as the upgrade goes. :func:`guest_entry` turns one record into the report's entry;
+:func:`plan_report` and :func:`final_report` give the reports the shared writer renders.
 """
 
 from __future__ import annotations
 
-import csv
-import html
-import io
-import json
+import statistics
 
 from .._common.errors import NicTuneError
-from .._probe import report as _probe_report
-from .._probe.report import _md as _table_cell
+from .._common.values import number
 
-DECISIONS = ("switched", "kept", "skipped", "rolled_back")
+DECISIONS = ("switched", "kept", "rolled_back", "skipped")
 CSV_FIELDS = (
     "name",
     "hypervisor",
@@ -27,6 +24,8 @@ CSV_FIELDS = (
     "after_model",
     "decision",
     "reason",
+    "method",
+    "outage_s",
     "before_send_mbps",
     "before_receive_mbps",
     "after_send_mbps",
@@ -36,61 +35,60 @@ CSV_FIELDS = (
 )
 
 
-def throughput(rows):
-    """iperf_probe_result rows of one guest -> {send_bps, receive_bps, errors}."""
-    out = {"send_bps": None, "receive_bps": None, "errors": []}
-    for row in rows or []:
-        direction = row.get("direction")
-        if direction not in ("send", "receive"):
-            continue
-        if row.get("error") or row.get("bits_per_second") is None:
-            out["errors"].append("%s: %s" % (direction, row.get("error") or "no result"))
-            continue
-        out[direction + "_bps"] = float(row["bits_per_second"])
-    return out
-
-
 def _bps(value):
     return {"send_bps": (value or {}).get("send_bps"), "receive_bps": (value or {}).get("receive_bps")}
 
 
-def guest_entry(name, plan, outcome=None, verdict=None, before=None, after=None, check_mode=False):
-    """The report entry of one guest: name, hypervisor, before_model, after_model, decision, reason, before, after."""
-    plan = plan or {}
-    outcome = outcome or {}
-    action = plan.get("action")
-    current = plan.get("current_model")
+def guest_entry(name, record, check_mode=False):
+    """The report entry of one guest from its record: name, hypervisor, models, decision, reason, throughput."""
+    record = record or {}
+    outcome = record.get("outcome") or {}
+    action = record.get("action")
+    current = record.get("current_model")
     entry = {
         "name": name,
-        "hypervisor": plan.get("hypervisor"),
-        "domain": plan.get("domain"),
-        "platform": plan.get("platform"),
+        "hypervisor": record.get("hypervisor"),
+        "domain": record.get("domain"),
+        "platform": record.get("platform"),
         "before_model": current,
         "after_model": current,
-        "target_model": plan.get("target_model"),
-        "before": _bps(before),
-        "after": _bps(after) if after else {"send_bps": None, "receive_bps": None},
-        "gain": (verdict or {}).get("gain") or {},
+        "target_model": record.get("target_model"),
+        "before": _bps(record.get("before")),
+        "after": _bps(record.get("after")),
+        "gain": (record.get("verdict") or {}).get("gain") or {},
         "pending_restart": bool(outcome.get("pending_restart")),
+        "method": outcome.get("method"),
+        "outage_s": outcome.get("outage_s"),
     }
     if action == "skip" or not action:
-        decision, reason = "skipped", plan.get("reason") or "not planned"
+        decision, reason = "skipped", record.get("reason") or "not planned"
     elif action == "keep":
-        decision, reason = "kept", plan.get("reason")
+        decision, reason = "kept", record.get("reason")
     elif outcome.get("rolled_back"):
         decision, reason = "rolled_back", outcome.get("reason")
     elif check_mode:
         decision = "switched"
-        reason = "check mode: would switch to %s (%s)" % (plan.get("target_model"), plan.get("reason"))
-        entry["after_model"] = plan.get("target_model")
+        reason = "check mode: would switch to %s (%s)" % (record.get("target_model"), record.get("reason"))
+        entry["after_model"] = record.get("target_model")
     elif outcome.get("switched"):
-        decision, reason = "switched", outcome.get("reason") or plan.get("reason")
-        entry["after_model"] = plan.get("target_model")
+        decision, reason = "switched", outcome.get("reason") or record.get("reason")
+        entry["after_model"] = record.get("target_model")
     else:
         decision, reason = "skipped", "the switch did not run (the guest failed or was unreachable earlier)"
     entry["decision"] = decision
     entry["reason"] = reason
     return entry
+
+
+def entries(records, check_mode=False):
+    """``{name: record or None}`` -> the report entries in name order (a guest without a record was unreachable)."""
+    out = []
+    for name in sorted(records):
+        record = records[name]
+        if not record:
+            record = {"action": "skip", "reason": "not audited or planned (unreachable?)"}
+        out.append(guest_entry(name, record, check_mode))
+    return out
 
 
 def summary(guests):
@@ -106,37 +104,35 @@ def summary(guests):
 
 
 def _mbps(value):
-    return None if value is None else round(float(value) / 1e6, 1)
+    v = number(value)
+    return None if v is None else round(v / 1e6, 1)
 
 
-def _probe_rows(guests, key):
-    rows = []
-    for g in guests:
-        for direction in ("send", "receive"):
-            bps = (g.get(key) or {}).get(direction + "_bps")
-            rows.append(
-                {
-                    "host": g["name"],
-                    "direction": direction,
-                    "bits_per_second": bps,
-                    "error": None if bps is not None else "not measured",
-                    "model": g["after_model"] if key == "after" else g["before_model"],
-                }
-            )
-    return rows
+def _gains(guests, direction):
+    return [g["gain"][direction] for g in guests if g["decision"] == "switched" and g["gain"].get(direction)]
 
 
-def _check(guests):
-    if not isinstance(guests, list) or any(not isinstance(g, dict) or "decision" not in g for g in guests):
-        raise NicTuneError("upgrade report: expected the list of guest entries made by guest_entry")
+def _gain_line(guests, direction):
+    values = _gains(guests, direction)
+    if not values:
+        return None
+    return "x%.2f median (x%.2f to x%.2f over %d guest(s))" % (
+        statistics.median(values),
+        min(values),
+        max(values),
+        len(values),
+    )
 
 
-def render(guests, fmt, meta=None, title="NIC upgrade"):
-    """Render the guest entries as ``json``, ``csv``, ``md`` or ``html``."""
-    _check(guests)
-    meta = dict(meta or {})
-    if fmt == "json":
-        return json.dumps({"guests": guests, "summary": summary(guests), "meta": meta}, indent=2, sort_keys=True) + "\n"
+def _outage_line(guests):
+    values = [(g["name"], number(g["outage_s"])) for g in guests if number(g.get("outage_s")) is not None]
+    if not values:
+        return None
+    total = sum(v for _n, v in values)
+    return "%.1f s in all; per guest: %s" % (total, ", ".join("%s %.1f s" % (n, v) for n, v in values))
+
+
+def _rows(guests):
     rows = []
     for g in guests:
         gain = g.get("gain") or {}
@@ -148,6 +144,8 @@ def render(guests, fmt, meta=None, title="NIC upgrade"):
                 "after_model": g.get("after_model"),
                 "decision": g["decision"],
                 "reason": g.get("reason"),
+                "method": g.get("method"),
+                "outage_s": g.get("outage_s"),
                 "before_send_mbps": _mbps(g["before"].get("send_bps")),
                 "before_receive_mbps": _mbps(g["before"].get("receive_bps")),
                 "after_send_mbps": _mbps(g["after"].get("send_bps")),
@@ -156,85 +154,211 @@ def render(guests, fmt, meta=None, title="NIC upgrade"):
                 "receive_gain": gain.get("receive"),
             }
         )
-    if fmt == "csv":
-        buf = io.StringIO()
-        writer = csv.DictWriter(buf, fieldnames=CSV_FIELDS, lineterminator="\n")
-        writer.writeheader()
-        for row in rows:
-            writer.writerow({k: "" if row[k] is None else row[k] for k in CSV_FIELDS})
-        return buf.getvalue()
-    if fmt in ("md", "markdown"):
-        return _markdown(rows, guests, meta, title)
-    if fmt == "html":
-        table = [
-            "<table><tr><th>guest</th><th>hypervisor</th><th>before</th><th>after</th><th>decision</th>"
-            "<th>send Mbit/s</th><th>receive Mbit/s</th><th>reason</th></tr>"
-        ]
-        for row in rows:
-            table.append(
-                "<tr><td>%s</td><td>%s</td><td>%s</td><td>%s</td><td>%s</td>"
-                '<td class="n">%s</td><td class="n">%s</td><td>%s</td></tr>'
-                % tuple(
-                    html.escape("" if v is None else str(v))
-                    for v in (
-                        row["name"],
-                        row["hypervisor"],
-                        row["before_model"],
-                        row["after_model"],
-                        row["decision"],
-                        _arrow(row["before_send_mbps"], row["after_send_mbps"]),
-                        _arrow(row["before_receive_mbps"], row["after_receive_mbps"]),
-                        row["reason"],
-                    )
-                )
+    return rows
+
+
+def _chart(guests):
+    groups = []
+    for g in guests:
+        if g["decision"] not in ("switched", "rolled_back"):
+            continue
+        for direction in ("send", "receive"):
+            b = number(g["before"].get(direction + "_bps"))
+            a = number(g["after"].get(direction + "_bps"))
+            if b is None and a is None:
+                continue
+            data = {"host": g["name"], "direction": direction}
+            bars = [
+                {
+                    "series": "before",
+                    "value": b,
+                    "text": "%s: %s"
+                    % (g["before_model"], "%.1f Mbit/s" % (b / 1e6) if b is not None else "not measured"),
+                    "data": dict(data, series="before", model=g["before_model"] or ""),
+                },
+                {
+                    "series": "after",
+                    "value": a,
+                    "text": "%s: %s"
+                    % (g["target_model"], "%.1f Mbit/s" % (a / 1e6) if a is not None else "not measured"),
+                    "failed": a is None,
+                    "data": dict(data, series="after", model=g["target_model"] or ""),
+                },
+            ]
+            gain = (g.get("gain") or {}).get(direction)
+            groups.append(
+                {"label": "%s %s" % (g["name"], direction), "bars": bars, "note": "x%.2f" % gain if gain else None}
             )
-        table.append("</table>")
-        meta_flat = dict(meta, status=summary(guests)["status"])
-        return _probe_report.render_html(
-            _probe_rows(guests, "after"),
-            meta=meta_flat,
-            baseline=_probe_rows(guests, "before"),
-            title=title,
-            sections=[("Decisions", "\n".join(table))],
-        )
-    raise NicTuneError("upgrade report: unknown format %r (json, csv, md, html)" % (fmt,))
+    return {"title": "throughput before and after, per guest and direction", "unit": "Mbit/s", "groups": groups}
 
 
-def _arrow(before, after):
-    if before is None and after is None:
-        return "-"
-    text = "%s -> %s" % ("-" if before is None else before, "-" if after is None else after)
-    if before and after:
-        text += " (%+.0f%%)" % ((after / before - 1) * 100)
-    return text
+def _check(guests):
+    if not isinstance(guests, list) or any(not isinstance(g, dict) or "decision" not in g for g in guests):
+        raise NicTuneError("upgrade report: expected the list of guest entries made by guest_entry")
 
 
-def _md(text):
-    return "" if text is None else _table_cell(text)
+DECISION_COLUMNS = [
+    ("name", "guest", "text"),
+    ("hypervisor", "hypervisor", "text"),
+    ("before_model", "before", "text"),
+    ("after_model", "after", "text"),
+    ("decision", "decision", "text"),
+    ("reason", "reason", "text"),
+]
+RESULT_COLUMNS = [
+    ("name", "guest", "text"),
+    ("before_model", "from", "text"),
+    ("after_model", "to", "text"),
+    ("decision", "decision", "text"),
+    ("before_send_mbps", "send before", "number"),
+    ("after_send_mbps", "send after", "number"),
+    ("send_gain", "send gain", "ratio"),
+    ("before_receive_mbps", "receive before", "number"),
+    ("after_receive_mbps", "receive after", "number"),
+    ("receive_gain", "receive gain", "ratio"),
+    ("method", "switch", "text"),
+    ("outage_s", "outage (s)", "seconds"),
+]
 
 
-def _markdown(rows, guests, meta, title):
-    lines = ["# %s" % _md(title), "", summary(guests)["status"], ""]
-    for key in sorted(meta):
-        if isinstance(meta[key], (str, int, float)):
-            lines.append("- %s: %s" % (_md(key), _md(meta[key])))
-    lines += [
-        "",
-        "| guest | hypervisor | before | after | decision | send Mbit/s | receive Mbit/s | reason |",
-        "|---|---|---|---|---|---|---|---|",
+def final_report(guests, run=None, title="NIC upgrade"):
+    """The final report of the upgrade from the guest entries; ``run`` holds the run's settings and times."""
+    _check(guests)
+    run = dict(run or {})
+    state = summary(guests)
+    rows = _rows(guests)
+    measured = [r for r in rows if r["decision"] in ("switched", "rolled_back")]
+    problems = [
+        dict(r, problem=r["reason"])
+        for r in rows
+        if r["decision"] == "rolled_back" or (r["decision"] == "skipped" and "unreachable" in (r["reason"] or ""))
     ]
+    counts = state["counts"]
+    summary_lines = [
+        ("outcome", state["status"]),
+        ("switched", counts["switched"]),
+        ("kept", counts["kept"]),
+        ("rolled back", counts["rolled_back"]),
+        ("skipped", counts["skipped"]),
+        ("send gain", _gain_line(guests, "send")),
+        ("receive gain", _gain_line(guests, "receive")),
+        ("outage", _outage_line(guests)),
+        ("started", run.get("started")),
+        ("finished", run.get("finished")),
+        ("duration", "%.0f s" % run["duration_s"] if number(run.get("duration_s")) is not None else None),
+        ("check mode", "yes: nothing was changed" if run.get("check_mode") else None),
+    ]
+    settings = [
+        (
+            "rollback threshold",
+            "%.0f %% drop in either direction" % (float(run["rollback_threshold"]) * 100)
+            if number(run.get("rollback_threshold")) is not None
+            else None,
+        ),
+        ("batch", run.get("batch")),
+        ("switch", run.get("switch")),
+        ("restart", run.get("restart")),
+        ("readiness gate", run.get("readiness_gate")),
+        ("probe", run.get("probe")),
+        ("report directory", run.get("report_dir")),
+    ]
+    links = list(run.get("links") or [])
+    sections = [
+        {
+            "heading": "Throughput before and after (Mbit/s)",
+            "chart": _chart(guests),
+            "empty": "No guest was switched, so nothing was measured.",
+        },
+        {
+            "heading": "Results",
+            "table": {"columns": RESULT_COLUMNS, "rows": measured, "row_class": "decision"},
+            "empty": "No guest was switched.",
+        },
+        {"heading": "Decisions", "table": {"columns": DECISION_COLUMNS, "rows": rows, "row_class": "decision"}},
+        {
+            "heading": "Failures",
+            "table": {
+                "columns": [
+                    ("name", "guest", "text"),
+                    ("decision", "decision", "text"),
+                    ("problem", "problem", "text"),
+                ],
+                "rows": problems,
+            },
+            "empty": "None.",
+        },
+    ]
+    return {
+        "title": title,
+        "data": {"guests": guests, "summary": state, "meta": run},
+        "csv": {"columns": list(CSV_FIELDS), "rows": rows},
+        "summary": summary_lines,
+        "settings": settings,
+        "links": links,
+        "sections": sections,
+    }
+
+
+PLAN_COLUMNS = [
+    ("name", "guest", "text"),
+    ("hypervisor", "hypervisor", "text"),
+    ("action", "action", "text"),
+    ("current_model", "now", "text"),
+    ("target_model", "target", "text"),
+    ("reason", "reason", "text"),
+]
+
+
+def plan_lines(records):
+    """One console line per guest: ``name: switch current -> target (reason)`` or ``name: keep current (reason)``."""
+    lines = []
+    for name in sorted(records):
+        r = records[name] or {"action": "skip", "reason": "not audited or planned (unreachable?)"}
+        if r.get("action") == "switch":
+            what = "switch %s -> %s" % (r.get("current_model") or "?", r.get("target_model"))
+        else:
+            what = "%s %s" % (r.get("action"), r.get("current_model") or "")
+        lines.append("%s: %s (%s)" % (name, what.strip(), r.get("reason")))
+    return lines
+
+
+def plan_report(records, run=None, title="NIC upgrade plan"):
+    """The plan, written before anything changes: one row per guest, what will happen and why."""
+    run = dict(run or {})
+    rows = []
+    for name in sorted(records):
+        r = dict(records[name] or {"action": "skip", "reason": "not audited or planned (unreachable?)"})
+        r["name"] = name
+        rows.append(r)
+    counts = {}
     for r in rows:
-        lines.append(
-            "| %s | %s | %s | %s | %s | %s | %s | %s |"
-            % (
-                _md(r["name"]),
-                _md(r["hypervisor"]),
-                _md(r["before_model"]),
-                _md(r["after_model"]),
-                _md(r["decision"]),
-                _md(_arrow(r["before_send_mbps"], r["after_send_mbps"])),
-                _md(_arrow(r["before_receive_mbps"], r["after_receive_mbps"])),
-                _md(r["reason"]),
-            )
-        )
-    return "\n".join(lines) + "\n"
+        counts[r.get("action")] = counts.get(r.get("action"), 0) + 1
+    return {
+        "title": title,
+        "data": {"plan": [records[n] for n in sorted(records) if records[n]], "meta": run},
+        "csv": {"columns": [c[0] for c in PLAN_COLUMNS], "rows": rows},
+        "summary": [
+            ("to switch", counts.get("switch", 0)),
+            ("to keep", counts.get("keep", 0)),
+            ("to skip", counts.get("skip", 0)),
+            ("planned", run.get("started")),
+        ],
+        "sections": [{"heading": "Plan", "table": {"columns": PLAN_COLUMNS, "rows": rows, "row_class": "action"}}],
+    }
+
+
+def guest_line(g):
+    """One console line for a guest of the final report."""
+    if g.get("before_model") != g.get("after_model"):
+        models = "%s -> %s" % (g.get("before_model") or "-", g.get("after_model") or "-")
+    else:
+        models = g.get("before_model") or "-"
+    parts = ["%s: %s %s" % (g["name"], g["decision"], models)]
+    for direction in ("send", "receive"):
+        b = number(g["before"].get(direction + "_bps"))
+        a = number(g["after"].get(direction + "_bps"))
+        if b is not None and a is not None:
+            parts.append("%s %.1f -> %.1f Mbit/s" % (direction, b / 1e6, a / 1e6))
+    if number(g.get("outage_s")) is not None:
+        parts.append("outage %.1f s (%s)" % (number(g["outage_s"]), g.get("method") or "switch"))
+    return "%s (%s)" % (", ".join(parts), g.get("reason"))

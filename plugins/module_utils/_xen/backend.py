@@ -314,7 +314,8 @@ def describe_file(path, data, warn):
                 "vifname": spec.get("vifname"),
             }
         )
-    return {"domain": cfg.get_string("name"), "guest_type": guest_type, "nics": out}
+    platform = "xen_hvm" if guest_type == "hvm" else "xen_pv"
+    return {"domain": cfg.get_string("name"), "guest_type": guest_type, "platform": platform, "nics": out}
 
 
 def sniff(_path):

@@ -1,6 +1,6 @@
 # Copyright: nictune.fleet contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""iperf3_summary and the other iperf filters on real iperf3 3.12 JSON outputs (see fixtures/iperf3/README.md)."""
+"""iperf3_summary and the probe's result cores on real iperf3 3.12 JSON outputs (see fixtures/iperf3/README.md)."""
 
 from __future__ import annotations
 
@@ -8,9 +8,12 @@ import json
 import os
 
 import pytest
-from ansible.errors import AnsibleFilterError
 
 from ansible_collections.nictune.fleet.plugins.filter.iperf import FilterModule
+from ansible_collections.nictune.fleet.plugins.module_utils._common import report as common_report
+from ansible_collections.nictune.fleet.plugins.module_utils._common.errors import NicTuneError
+from ansible_collections.nictune.fleet.plugins.module_utils._probe import report as probe_report
+from ansible_collections.nictune.fleet.plugins.module_utils._probe import results, schedule
 
 FIXTURES = os.path.join(os.path.dirname(__file__), "fixtures", "iperf3")
 F = FilterModule().filters()
@@ -127,34 +130,39 @@ def test_parsed_dict_accepted():
     assert s["ok"] is True
 
 
-def test_schedule_filter_and_lines():
+def _rows(planned, host, output, clock_offset=0.0):
+    """A guest's rows as the probe's results step builds them (with the progress line)."""
+    return results.host_rows(planned, host, {"finished": 1, "rc": 0, "stdout": output}, clock_offset)
+
+
+def test_schedule_and_lines():
     tests = [["g1", "e1", "send"], ["g1", "e1", "receive"], ["g2", "e2", "send"]]
-    s = F["iperf_schedule"](tests, 11, gap=1, start=100)
+    s = schedule.plan_schedule(tests, 11, gap=1, start=100)
     assert s["rounds"] == 2
-    lines = F["iperf_schedule"](tests, 11, gap=1, start=100, lines=True)
+    lines = schedule.schedule_lines(s)
     assert len(lines) == 4 and "2 round(s)" in lines[0]
-    with pytest.raises(AnsibleFilterError):
-        F["iperf_schedule"](tests, 0)
+    with pytest.raises(NicTuneError):
+        schedule.plan_schedule(tests, 0)
 
 
-def test_rows_and_report_filters():
-    schedule = F["iperf_schedule"]([["g1", "e1", "send"], ["g1", "e1", "receive"]], 4, gap=1, start=1000)
+def test_rows_and_report():
+    planned = schedule.plan_schedule([["g1", "e1", "send"], ["g1", "e1", "receive"]], 4, gap=1, start=1000)
     output = {
         "tests": [
             {"id": "g1__e1__send", "stdout": fixture("loopback-normal.json"), "started": 1010.0, "ended": 1014.2},
             {"id": "g1__e1__receive", "stdout": fixture("loopback-refused.json"), "started": 1015, "ended": 1015.1},
         ]
     }
-    rows = F["iperf_probe_rows"](schedule, "g1", json.dumps(output), clock_offset=10)
+    rows = _rows(planned, "g1", json.dumps(output), clock_offset=10)
     assert [r["direction"] for r in rows] == ["send", "receive"]
     assert rows[0]["start"] == 1000.0 and rows[0]["end"] == pytest.approx(1004.2)
     assert "Mbit/s" in rows[0]["line"] and "FAILED" in rows[1]["line"]
-    assert F["iperf_overlaps"](rows) == []
-    doc = json.loads(F["iperf_report"](rows, "json", {"duration": 4}))
+    assert results.find_overlaps(rows) == []
+    doc = json.loads(common_report.render(probe_report.build(rows, {"duration": 4}), "json"))
     assert len(doc["results"]) == 2 and len(doc["failures"]) == 1
     assert "line" not in doc["results"][0]
-    with pytest.raises(AnsibleFilterError):
-        F["iperf_report"](rows, "pdf")
+    with pytest.raises(NicTuneError):
+        common_report.render(probe_report.build(rows), "pdf")
 
 
 @pytest.mark.parametrize("name", fixture_names("normal") + fixture_names("reverse"))
@@ -174,13 +182,11 @@ def _lab_rows():
         for h in ("lab-guest1", "lab-guest2", "lab-guest3", "lab-novirtio")
         for d in ("send", "receive")
     ]
-    schedule = F["iperf_schedule"](tests, 6.0, gap=0.5, start=1795679541.775)
-    return F["iperf_probe_rows"](schedule, "lab-guest1", fixture("lab-guest1-runner.out"), 0.0)
+    planned = schedule.plan_schedule(tests, 6.0, gap=0.5, start=1795679541.775)
+    return _rows(planned, "lab-guest1", fixture("lab-guest1-runner.out"), 0.0)
 
 
 def test_server_timing_log_from_the_lab():
-    from ansible_collections.nictune.fleet.plugins.module_utils._probe import results
-
     seen = results.parse_server_log(fixture("lab-server-timing.log"))
     assert len(seen) == 8
     spans = sorted((t["start"], t["end"]) for t in seen.values())
@@ -192,10 +198,17 @@ def test_server_timing_log_from_the_lab():
     assert all(6.0 <= end - start < 6.5 for start, end in spans)
 
 
+def _timed(rows, logs):
+    timed = results.apply_endpoint_times(rows, logs)
+    for row in timed:
+        row["line"] = results.progress_line(row)
+    return timed
+
+
 def test_endpoint_times_replace_the_guest_clock():
     rows = _lab_rows()
     assert [r["clock"] for r in rows] == ["guest", "guest"] and all(r["cookie"] for r in rows)
-    timed = F["iperf_endpoint_times"](rows, {"lab-endpoint": fixture("lab-server-timing.log")})
+    timed = _timed(rows, {"lab-endpoint": fixture("lab-server-timing.log")})
     log = fixture("lab-server-timing.log").splitlines()
     for before, after in zip(rows, timed):
         assert after["clock"] == "endpoint"
@@ -212,16 +225,14 @@ def test_endpoint_times_replace_the_guest_clock():
 
 def test_endpoint_times_need_the_same_endpoint_and_cookie():
     rows = _lab_rows()
-    elsewhere = F["iperf_endpoint_times"](rows, {"other-endpoint": fixture("lab-server-timing.log")})
+    elsewhere = _timed(rows, {"other-endpoint": fixture("lab-server-timing.log")})
     assert [(r["start"], r["clock"]) for r in elsewhere] == [(r["start"], "guest") for r in rows]
-    assert F["iperf_endpoint_times"](rows, {}) == F["iperf_endpoint_times"](rows, {"lab-endpoint": ""})
+    assert _timed(rows, {}) == _timed(rows, {"lab-endpoint": ""})
     failed = [dict(rows[0], cookie=None, error="unable to connect")]
-    assert F["iperf_endpoint_times"](failed, {"lab-endpoint": fixture("lab-server-timing.log")})[0]["clock"] == "guest"
+    assert _timed(failed, {"lab-endpoint": fixture("lab-server-timing.log")})[0]["clock"] == "guest"
 
 
 def test_server_timing_log_busy_and_killed_clients():
-    from ansible_collections.nictune.fleet.plugins.module_utils._probe import results
-
     seen = results.parse_server_log(fixture("loopback-server-timing.log"))
     # the busy client never reached the server's test loop: three tests, not four
     assert len(seen) == 3

@@ -10,13 +10,21 @@ import json
 
 import pytest
 
+from ansible_collections.nictune.fleet.plugins.module_utils._common import report as writer
 from ansible_collections.nictune.fleet.plugins.module_utils._common.errors import NicTuneError
+from ansible_collections.nictune.fleet.plugins.module_utils._probe.results import throughput
 from ansible_collections.nictune.fleet.plugins.module_utils._upgrade.report import (
+    final_report,
     guest_entry,
-    render,
+    plan_lines,
+    plan_report,
     summary,
-    throughput,
 )
+
+
+def render(guests, fmt, run=None):
+    return writer.render(final_report(guests, run), fmt)
+
 
 PLAN = {"hypervisor": "hv1", "domain": "g1", "current_model": "rtl8139", "target_model": "virtio"}
 
@@ -47,7 +55,7 @@ PLAN = {"hypervisor": "hv1", "domain": "g1", "current_model": "rtl8139", "target
     ],
 )
 def test_guest_entry_decisions(plan, outcome, check_mode, decision, after_model, reason_part):
-    entry = guest_entry("g1", plan, outcome=outcome, check_mode=check_mode)
+    entry = guest_entry("g1", dict(plan, outcome=outcome), check_mode=check_mode)
     assert entry["decision"] == decision
     assert entry["after_model"] == after_model
     assert reason_part in entry["reason"]
@@ -65,11 +73,15 @@ def test_throughput_from_probe_rows():
 def _guests():
     switched = guest_entry(
         "web<1>",
-        dict(PLAN, action="switch", reason="best"),
-        outcome={"switched": True},
-        verdict={"ok": True, "gain": {"send": 2.0, "receive": 6.5}},
-        before={"send_bps": 1e9, "receive_bps": 6e8},
-        after={"send_bps": 2e9, "receive_bps": 3.9e9},
+        dict(
+            PLAN,
+            action="switch",
+            reason="best",
+            outcome={"switched": True, "method": "live", "outage_s": 1.4},
+            verdict={"ok": True, "gain": {"send": 2.0, "receive": 6.5}},
+            before={"send_bps": 1e9, "receive_bps": 6e8},
+            after={"send_bps": 2e9, "receive_bps": 3.9e9},
+        ),
     )
     kept = guest_entry("db", dict(PLAN, action="keep", reason="already on virtio"))
     return [switched, kept]
@@ -95,7 +107,8 @@ def test_csv_and_markdown_show_before_after_and_gain():
     rows = list(csv.DictReader(io.StringIO(render(_guests(), "csv"))))
     assert rows[0]["before_send_mbps"] == "1000.0" and rows[0]["after_receive_mbps"] == "3900.0"
     md = render(_guests(), "md")
-    assert "1000.0 -> 2000.0 (+100%)" in md and "| db |" in md
+    assert "| web<1> | rtl8139 | virtio | switched | 1000 | 2000 | x2.00 | 600 | 3900 | x6.50 | live | 1.4 |" in md
+    assert "| db |" in md
 
 
 def test_html_escapes_names_and_draws_before_and_after_bars():
@@ -123,6 +136,46 @@ def test_nothing_to_change_is_said():
 
 def test_bad_input_and_format():
     with pytest.raises(NicTuneError, match="guest entries"):
-        render([{"name": "x"}], "json")
+        final_report([{"name": "x"}])
     with pytest.raises(NicTuneError, match="unknown format"):
         render(_guests(), "pdf")
+
+
+def test_kept_guests_are_not_failures():
+    page = render(_guests(), "html")
+    results = page.split("<h2>Results</h2>", 1)[1].split("<h2>", 1)[0]
+    failures = page.split("<h2>Failures</h2>", 1)[1].split("<h2>", 1)[0]
+    assert "web&lt;1&gt;" in results and ">db<" not in results
+    assert "None." in failures and ">db<" not in failures
+
+
+def test_fleet_summary_at_the_top():
+    run = {
+        "started": "2026-11-29T10:00:00+00:00",
+        "duration_s": 612.3,
+        "rollback_threshold": 0.1,
+        "links": [("probe before the switch", "probe-before/report.html")],
+    }
+    md = render(_guests(), "md", run)
+    top = md.split("## ", 1)[0]
+    assert "**switched:** 1" in top and "**kept:** 1" in top and "**rolled back:** 0" in top
+    assert "**send gain:** x2.00 median (x2.00 to x2.00 over 1 guest(s))" in top
+    assert "**outage:** 1.4 s in all; per guest: web<1> 1.4 s" in top
+    assert "**duration:** 612 s" in top and "[probe before the switch](probe-before/report.html)" in top
+    assert "| rollback threshold | 10 % drop in either direction |" in md
+
+
+def test_plan_report_and_lines():
+    records = {
+        "g1": dict(PLAN, name="g1", action="switch", reason="best model the hypervisor offers"),
+        "g2": dict(PLAN, name="g2", action="keep", current_model="rtl8139", reason="no driver for virtio"),
+        "g3": None,
+    }
+    assert plan_lines(records) == [
+        "g1: switch rtl8139 -> virtio (best model the hypervisor offers)",
+        "g2: keep rtl8139 (no driver for virtio)",
+        "g3: skip (not audited or planned (unreachable?))",
+    ]
+    doc = json.loads(writer.render(plan_report(records), "json"))
+    assert [p["name"] for p in doc["plan"]] == ["g1", "g2"]
+    assert "| g3 |" in writer.render(plan_report(records), "md")

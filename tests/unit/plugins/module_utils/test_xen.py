@@ -350,6 +350,7 @@ def test_describe_file():
     )
     info = describe_file("/etc/xen/web01.cfg", data, [].append)
     assert info == {
+        "platform": "xen_hvm",
         "domain": "web01",
         "guest_type": "hvm",
         "nics": [

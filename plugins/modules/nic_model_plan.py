@@ -1,0 +1,88 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: nictune.fleet contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+---
+module: nic_model_plan
+short_description: Plan one guest's NIC model switch from its hypervisor's audit (controller-side step)
+version_added: 0.2.0
+description:
+  - The planning step of the P(nictune.fleet.nic_model#role) role, run per guest on the controller.
+  - Finds the guest's domain in the audit its hypervisor left (C(nic_model_audit) of O(hypervisor)) - by its config
+    path as the hypervisor resolved it when O(config_path) is given, else by O(domain).
+  - Chooses the target model (the best the platform offers and the guest can drive, unless O(pinned)) from the
+    model catalogue's ranking for the domain's platform, and records everything the switch needs (backend, URI or
+    config path, domain, NICs) in the guest's record, the fact C(nic_model_guest).
+author:
+  - nictune.fleet maintainers (@nictune)
+extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
+  - ansible.builtin.action_common_attributes.flow
+attributes:
+  check_mode:
+    support: full
+    description: Plans only; changes nothing in any mode.
+  action:
+    support: full
+  async:
+    support: none
+  bypass_host_loop:
+    support: none
+  diff_mode:
+    support: none
+  platform:
+    platforms: all
+options:
+  hypervisor:
+    description: The inventory host whose domains were audited (C(nic_model_hypervisor)).
+    type: str
+    required: true
+  domain:
+    description: The guest's domain name there (C(nic_model_domain)).
+    type: str
+    required: true
+  config_path:
+    description: Xen only, optional - the guest's config file on the hypervisor, when the domain name is not unique.
+    type: str
+  supported:
+    description: The models the guest can drive (from P(nictune.fleet.guest_drivers#role)); null when unknown.
+    type: list
+    elements: str
+  pinned:
+    description: A model to switch to instead of the best one (C(nic_model_target)); empty or V(auto) for none.
+    type: str
+  ranking:
+    description: Models best first, instead of the catalogue's ranking for the platform (C(nic_model_ranking)).
+    type: list
+    elements: str
+    default: []
+  readiness_gate:
+    description: Whether the guest must be able to drive the target (C(nic_model_readiness_gate)).
+    type: bool
+    default: true
+"""
+
+EXAMPLES = r"""
+- name: Plan this guest
+  nictune.fleet.nic_model_plan:
+    hypervisor: "{{ nic_model_hypervisor }}"
+    domain: "{{ nic_model_domain }}"
+    supported: "{{ guest_drivers_result.supported_models }}"
+"""
+
+RETURN = r"""
+ansible_facts:
+  description: The guest's record.
+  type: dict
+  returned: always
+  contains:
+    nic_model_guest:
+      description:
+        - C(name), C(hypervisor), C(domain), C(platform), C(backend), C(uri) or C(path), C(nics),
+          C(current_model), C(target_model), C(action) (V(switch), V(keep) or V(skip)) and C(reason).
+      type: dict
+"""
