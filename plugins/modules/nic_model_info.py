@@ -91,7 +91,8 @@ domains:
     state:
       description:
         - Domain state (backend V(libvirt)).
-        - VirtualBox VM state as C(VBoxManage) names it (V(poweroff), V(running), V(saved) ...); null for C(.vbox) files.
+        - VirtualBox VM state as C(VBoxManage) names it (V(poweroff), V(running), V(saved) ...); null for C(.vbox)
+          files.
       type: str
       returned: backends libvirt and virtualbox
     os_type:
@@ -174,7 +175,7 @@ domains:
           description: MAC address, or null when none is written (Xen then makes a random one at every start).
           type: str
         bridge:
-          description: Bridge (Xen), or libvirt source bridge/network/device, or what a VirtualBox adapter is attached to.
+          description: Bridge (Xen), libvirt source bridge/network/device, or what a VirtualBox adapter is attached to.
           type: str
         model:
           description: Model in force (the hypervisor's default where none is written); null for PV-only NICs.
@@ -185,7 +186,8 @@ domains:
         type:
           description:
             - Xen vif C(type) (V(ioemu) or V(vif)), or libvirt interface type (V(bridge), V(network) ...).
-            - For VirtualBox the adapter type as VirtualBox names it (its canonical model is RV(domains[].nics[].model)).
+            - For VirtualBox the adapter type as VirtualBox names it (its model in the catalogue is
+              RV(domains[].nics[].model)).
           type: str
         vifname:
           description: Xen backend interface name, when set.
