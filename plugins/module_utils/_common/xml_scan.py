@@ -152,6 +152,15 @@ def attributes_end(data, node):
         pos = match.end()
 
 
+def file_head(path, size=2048):
+    """The first ``size`` bytes of ``path`` (for a backend's ``sniff``), or None when it cannot be read."""
+    try:
+        with open(path, "rb") as handle:
+            return handle.read(size)
+    except OSError:
+        return None
+
+
 def splice(data, edits):
     """``data`` with every ``(start, end, text)`` edit applied (ranges of the original bytes, not overlapping)."""
     out = data

@@ -397,9 +397,4 @@ def sniff(path):
     """True when ``path`` is a libvirt domain XML file rather than another config (by name, else by content)."""
     if path.lower().endswith(".xml"):
         return True
-    try:
-        with open(path, "rb") as handle:
-            head = handle.read(512)
-    except OSError:
-        return False
-    return head.lstrip().startswith(b"<")
+    return (_xml_scan.file_head(path, 512) or b"").lstrip().startswith(b"<")

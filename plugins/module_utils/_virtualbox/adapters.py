@@ -25,6 +25,18 @@ PLATFORM = "virtualbox"
 #: Every adapter type VirtualBox reads, as it spells them (it compares them case-sensitively).
 CATALOGUED_TYPES = _models.platform_names(PLATFORM)
 KNOWN_TYPES = CATALOGUED_TYPES + tuple(_models.VIRTUALBOX_UNCATALOGUED_TYPES)
+#: Attachments: VBoxManage's word (``showvminfo``'s ``nic<N>``, ``modifyvm --nic<N>``), the ``.vbox`` elements for
+#: it with the attribute naming what it connects to, and the ``showvminfo`` key of that (``<key><N>``).
+ATTACHMENTS = (
+    ("nat", {"NAT": None}, None),
+    ("bridged", {"BridgedInterface": "name", "HostInterface": "name"}, "bridgeadapter"),
+    ("intnet", {"InternalNetwork": "name"}, "intnet"),
+    ("hostonly", {"HostOnlyInterface": "name"}, "hostonlyadapter"),
+    ("hostonlynetwork", {"HostOnlyNetwork": "name"}, "hostonly-network"),
+    ("generic", {"GenericInterface": "driver", "VDE": "network"}, "generic"),
+    ("natnetwork", {"NATNetwork": "name"}, "nat-network"),
+    ("cloudnetwork", {"CloudNetwork": "name"}, "cloud-network"),
+)
 
 
 def canonical_model(adapter_type):

@@ -16,6 +16,7 @@ VirtualBox does not hold its machine:
 
 from __future__ import annotations
 
+from .._common.xml_scan import file_head
 from . import adapters as _adapters
 from . import manage as _manage
 from .settings import NAMESPACES, MachineSettings
@@ -89,9 +90,5 @@ def sniff(path):
     """True for ``.vbox`` files, and for other files whose first bytes open a VirtualBox settings document."""
     if path.lower().endswith(SUFFIXES):
         return True
-    try:
-        with open(path, "rb") as handle:
-            head = handle.read(2048)
-    except OSError:
-        return False
+    head = file_head(path) or b""
     return b"<VirtualBox" in head and any(ns.encode("ascii") in head for ns in NAMESPACES)

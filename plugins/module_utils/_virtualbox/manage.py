@@ -29,15 +29,7 @@ SAVED_STATES = ("saved", "aborted-saved")
 _LIST_RE = re.compile(r'^"(.*)" \{([0-9a-fA-F-]+)\}\s*$')
 _LINE_RE = re.compile(r'^("[^"]*"|[^=]+)=(.*)$')
 #: ``showvminfo --machinereadable`` key of what each attachment connects to (``<key><N>``).
-_NETWORK_KEYS = {
-    "bridged": "bridgeadapter",
-    "intnet": "intnet",
-    "hostonly": "hostonlyadapter",
-    "hostonlynetwork": "hostonly-network",
-    "generic": "generic",
-    "natnetwork": "nat-network",
-    "cloudnetwork": "cloud-network",
-}
+_NETWORK_KEYS = {word: key for word, _elements, key in _adapters.ATTACHMENTS if key}
 NOT_INSTALLED = "VBoxManage is not installed on this host (VirtualBox is needed for vms; files can be given as path)"
 
 

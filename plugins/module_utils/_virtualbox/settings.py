@@ -30,24 +30,15 @@ from .._common import xml_scan as _xml_scan
 from .._common.errors import ConfigSyntaxError, NicTuneError
 from . import adapters as _adapters
 
-#: The settings namespaces: VirtualBox's since 4.x, innotek's in files first written by older releases.
+#: The settings namespaces: VirtualBox's own, and innotek's, kept in files first written by older releases.
 NAMESPACES = ("http://www.virtualbox.org/", "http://www.innotek.de/VirtualBox-settings")
 _VERSION_RE = re.compile(r"^(\d+)\.(\d+)(?:-(\S+))?$")
-#: Attachment elements and the word VBoxManage uses for them (``showvminfo``, ``modifyvm --nic<N>``).
-ATTACHMENTS = {
-    "NAT": "nat",
-    "BridgedInterface": "bridged",
-    "HostInterface": "bridged",
-    "InternalNetwork": "intnet",
-    "HostOnlyInterface": "hostonly",
-    "HostOnlyNetwork": "hostonlynetwork",
-    "GenericInterface": "generic",
-    "VDE": "generic",
-    "NATNetwork": "natnetwork",
-    "CloudNetwork": "cloudnetwork",
+#: ``.vbox`` attachment element -> (VBoxManage's word for it, the attribute naming what it connects to).
+_ATTACHMENT_ELEMENTS = {
+    element: (word, attribute)
+    for word, elements, _key in _adapters.ATTACHMENTS
+    for element, attribute in elements.items()
 }
-#: The attribute naming what an attachment connects to (NAT has none).
-_NETWORK_ATTRIBUTE = {"GenericInterface": "driver", "VDE": "network", "NAT": None}
 _TRUE = ("true", "yes", "on", "1")
 _FALSE = ("false", "no", "off", "0")
 #: Settings version from which VirtualBox takes an absent ``cable`` as connected.
@@ -74,11 +65,9 @@ class MachineSettings:
     """A parsed ``.vbox`` file: the machine, its adapters (facts as :mod:`.adapters` describes) and the nodes."""
 
     def __init__(self, data, path=None):
-        if isinstance(data, str):
-            data = data.encode("utf-8")
-        self.data = data
+        self.data = data if isinstance(data, bytes) else data.encode("utf-8")
         self.path = path
-        root = _xml_scan.scan(data, path, what=WHAT)
+        root = _xml_scan.scan(self.data, path, what=WHAT)
         if root.name != "VirtualBox":
             raise ConfigSyntaxError(
                 "not a VirtualBox settings file: the root element is <%s>, not <VirtualBox>" % root.name, path=path
@@ -151,9 +140,8 @@ class MachineSettings:
         for child in node.children:
             if child.name == "DisabledModes":
                 continue
-            if child.name in ATTACHMENTS:
-                attachment = ATTACHMENTS[child.name]
-                key = _NETWORK_ATTRIBUTE.get(child.name, "name")
+            if child.name in _ATTACHMENT_ELEMENTS:
+                attachment, key = _ATTACHMENT_ELEMENTS[child.name]
                 network = child.attrs.get(key) if key else None
             break
         return {
