@@ -18,7 +18,7 @@ description:
     through C(VBoxManage) a disabled adapter shows only that (C(VBoxManage) reports nothing else of it).
   - Where a file does not set a model, the hypervisor's default is reported (V(rtl8139) for Xen HVM and
     for libvirt/QEMU on x86 C(pc)/C(q35) machines; for a VirtualBox adapter without C(type), the type VirtualBox
-    reads: the PCnet-FAST III from settings version 1.16 on, the PCnet-PCI II before).
+    reads for it, the PCnet-FAST III from settings version 1.16 on and the PCnet-PCI II before).
   - Reads only; never changes anything.
 author:
   - nictune.fleet maintainers (@nictune)

@@ -14,7 +14,9 @@ import pytest
 
 _HERE = os.path.dirname(os.path.abspath(__file__))
 STAND_IN = os.path.normpath(
-    os.path.join(_HERE, "..", "..", "..", "integration", "targets", "nic_model_virtualbox", "files", "VBoxManage")
+    os.path.join(
+        _HERE, "..", "..", "..", "integration", "targets", "nic_model_virtualbox", "files", "vboxmanage_standin.py"
+    )
 )
 
 

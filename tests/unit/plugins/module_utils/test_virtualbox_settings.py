@@ -343,7 +343,7 @@ def _fuzz_adapter(rng, slot):
 
 def test_fuzz_edit_then_reparse():
     rng = random.Random(1717)
-    for _ in range(300):
+    for _round in range(300):
         adapters = [_fuzz_adapter(rng, slot) for slot in rng.sample(range(8), rng.randint(0, 8))]
         doc = vbox(adapters, version=rng.choice(("1.12-linux", "1.16-windows", "1.19-macosx")))
         if rng.random() < 0.3:

@@ -1,7 +1,6 @@
-#!/usr/bin/env python3
 # Copyright: nictune.fleet contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""A stand-in for VBoxManage: no VirtualBox runs on the test machines.
+"""A stand-in for VBoxManage (run through the VBoxManage script beside it): no VirtualBox runs on the test machines.
 
 It answers the few commands the collection runs from a JSON state file, in VBoxManage's output formats, and
 records every call, so tests check the exact commands up to VirtualBox's boundary. It is not VirtualBox: it
@@ -13,6 +12,8 @@ NICTUNE_VBOX_STATE  the state: {"vms": [{"name", "uuid", "state", "cfg", "ostype
                     acpi_polls: showvminfo calls after acpipowerbutton until the VM is off (null: never)
 NICTUNE_VBOX_LOG    one JSON list per call: the arguments after the program name
 """
+
+from __future__ import annotations
 
 import json
 import os
