@@ -212,7 +212,8 @@ results:
           type: bool
           returned: backend virtualbox
         attachment:
-          description: VirtualBox attachment type (V(nat), V(bridged), V(hostonly), V(intnet), V(null) ...).
+          description:
+            - The VirtualBox attachment type, as RV(nictune.fleet.nic_model_info#module:domains[].nics[].attachment).
           type: str
           returned: backend virtualbox
         type_before:
