@@ -45,8 +45,14 @@ def stop_virtualbox(host, vm, timeout, sleep=time.sleep, clock=time.monotonic):
     if host.check_mode:
         return {"changed": True, "was_running": True, "method": "shutdown", "state": state}
     method = "shutdown"
-    _vboxmanage(host, ["controlvm", vm, "acpipowerbutton"], vm)
-    if not wait_until(lambda: _state(host, vm) in STARTABLE_STATES, timeout, sleep, clock):
+    if state == "paused":  # a paused guest cannot see the power button
+        method = "destroy"
+    else:
+        try:
+            _vboxmanage(host, ["controlvm", vm, "acpipowerbutton"], vm)
+        except NicTuneError:
+            method = "destroy"
+    if method == "destroy" or not wait_until(lambda: _state(host, vm) in STARTABLE_STATES, timeout, sleep, clock):
         method = "destroy"
         _vboxmanage(host, ["controlvm", vm, "poweroff"], vm)
     return {"changed": True, "was_running": True, "method": method, "state": _state(host, vm)}

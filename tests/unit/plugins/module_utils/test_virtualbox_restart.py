@@ -100,3 +100,18 @@ def test_refused_start_names_the_vm(vm_host):
     host.commands["VBoxManage"] = lambda argv: (1, "", "no") if argv[1] == "startvm" else original(argv)
     with pytest.raises(NicTuneError, match="VBoxManage startvm --type headless failed for VM web01: no"):
         start_virtualbox(host, "web01")
+
+
+def test_paused_vm_or_refused_power_button_is_powered_off(vm_host):
+    host = vm_host(state="paused")
+    assert stop_virtualbox(host, "web01", 30, **fast())["method"] == "destroy"
+    assert actions(host) == [["controlvm", "web01", "poweroff"]]
+    host = vm_host(state="running")
+    original = host.commands["VBoxManage"]
+    host.commands["VBoxManage"] = lambda argv: (1, "", "no ACPI") if argv[-1] == "acpipowerbutton" else original(argv)
+    assert stop_virtualbox(host, "web01", 30, **fast()) == {
+        "changed": True,
+        "was_running": True,
+        "method": "destroy",
+        "state": "poweroff",
+    }
