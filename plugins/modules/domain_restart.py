@@ -8,13 +8,15 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 ---
 module: domain_restart
-short_description: Cold-restart a Xen or libvirt domain so a new NIC model takes effect
+short_description: Cold-restart a Xen, libvirt or VirtualBox guest so a new NIC model takes effect
 version_added: 0.1.0
 description:
   - Graceful shutdown with a timeout, then a hard stop if the guest did not stop in time, then start.
   - A domain that is not running is just started.
   - A cold restart is what makes a changed NIC model take effect; a reboot from inside the guest is not
     enough (the emulator keeps its devices).
+  - VirtualBox changes an adapter type only while the VM is powered off, so for a running VirtualBox VM the
+    change is made between O(state=stopped) and O(state=started) (see the examples).
 author:
   - nictune.fleet maintainers (@nictune)
 attributes:
@@ -26,16 +28,19 @@ attributes:
     description: Nothing to compare.
 options:
   backend:
-    description: V(libvirt) uses the libvirt API at O(uri); V(xen) runs C(xl shutdown), C(xl destroy) and C(xl create).
+    description:
+      - V(libvirt) uses the libvirt API at O(uri); V(xen) runs C(xl shutdown), C(xl destroy) and C(xl create).
+      - V(virtualbox) runs C(VBoxManage controlvm <vm> acpipowerbutton), C(VBoxManage controlvm <vm> poweroff)
+        when the VM has not stopped after O(shutdown_timeout) seconds, and C(VBoxManage startvm <vm> --type headless).
     type: str
-    choices: [libvirt, xen]
+    choices: [libvirt, xen, virtualbox]
     default: libvirt
   uri:
     description: libvirt connection URI.
     type: str
     default: qemu:///system
   domain:
-    description: Domain name.
+    description: Domain name (VirtualBox VM name or UUID).
     type: str
     required: true
   config_path:
@@ -45,12 +50,22 @@ options:
     description: Seconds to wait for a graceful shutdown before the domain is stopped hard.
     type: int
     default: 60
+  state:
+    description:
+      - V(restarted) stops the domain if it runs, then starts it.
+      - V(stopped) and V(started) only stop or only start it (backend V(virtualbox) only).
+    type: str
+    choices: [restarted, stopped, started]
+    default: restarted
 requirements:
   - libvirt-python on the hypervisor for O(backend=libvirt).
   - the C(xl) toolstack for O(backend=xen).
+  - VirtualBox (C(VBoxManage)) for O(backend=virtualbox).
 notes:
   - The Xen path could not be run against a real Xen hypervisor when this collection was tested; it is kept to
     three C(xl) commands.
+  - The VirtualBox path could not be run against a real VirtualBox when this collection was tested (only against a
+    recording stand-in for C(VBoxManage)); it is kept to four C(VBoxManage) commands.
 seealso:
   - module: nictune.fleet.nic_model
 """
@@ -62,6 +77,24 @@ EXAMPLES = r"""
     domain: web01
     shutdown_timeout: 90
   when: switched.results | selectattr('restart_required') | list | length > 0
+
+- name: Stop a running VirtualBox VM whose adapter change is pending
+  nictune.fleet.domain_restart:
+    backend: virtualbox
+    domain: web01
+    state: stopped
+
+- name: Change the adapter type while the VM is powered off
+  nictune.fleet.nic_model:
+    backend: virtualbox
+    vms: [web01]
+    model: virtio
+
+- name: Start it again
+  nictune.fleet.domain_restart:
+    backend: virtualbox
+    domain: web01
+    state: started
 """
 
 RETURN = r"""
@@ -70,8 +103,14 @@ was_running:
   returned: always
   type: bool
 method:
-  description: How the domain was stopped (V(shutdown), V(destroy)) or V(start) when it was not running.
+  description:
+    - How the domain was stopped (V(shutdown), V(destroy)) or V(start) when it was not running.
+    - V(none) when O(state=stopped) or O(state=started) found nothing to do.
   returned: always
+  type: str
+state:
+  description: The VirtualBox VM state after O(state=stopped) (V(poweroff) once it has stopped).
+  returned: backend virtualbox with O(state=stopped)
   type: str
 """
 
@@ -81,31 +120,45 @@ from ansible_collections.nictune.fleet.plugins.module_utils._common.errors impor
 from ansible_collections.nictune.fleet.plugins.module_utils._common.host import ModuleHost
 from ansible_collections.nictune.fleet.plugins.module_utils._libvirt.connection import load_binding
 from ansible_collections.nictune.fleet.plugins.module_utils._libvirt.restart import restart_libvirt
+from ansible_collections.nictune.fleet.plugins.module_utils._virtualbox import restart as _virtualbox
 from ansible_collections.nictune.fleet.plugins.module_utils._xen.restart import restart_xen
 
 
 def main():
     module = AnsibleModule(
         argument_spec=dict(
-            backend=dict(type="str", default="libvirt", choices=["libvirt", "xen"]),
+            backend=dict(type="str", default="libvirt", choices=["libvirt", "xen", "virtualbox"]),
             uri=dict(type="str", default="qemu:///system"),
             domain=dict(type="str", required=True),
             config_path=dict(type="path"),
             shutdown_timeout=dict(type="int", default=60),
+            state=dict(type="str", default="restarted", choices=["restarted", "stopped", "started"]),
         ),
         required_if=[("backend", "xen", ["config_path"])],
         supports_check_mode=True,
     )
     p = module.params
     host = ModuleHost(module)
+    if p["state"] != "restarted" and p["backend"] != "virtualbox":
+        module.fail_json(msg="state %s is only supported with backend virtualbox" % p["state"])
     try:
-        if p["backend"] == "xen":
+        if p["backend"] == "virtualbox":
+            result = _virtualbox_action(host, p)
+        elif p["backend"] == "xen":
             result = restart_xen(host, p["domain"], p["config_path"], p["shutdown_timeout"])
         else:
             result = restart_libvirt(host, load_binding(), p["uri"], p["domain"], p["shutdown_timeout"])
     except NicTuneError as exc:
         module.fail_json(msg=str(exc))
     module.exit_json(**result)
+
+
+def _virtualbox_action(host, p):
+    if p["state"] == "stopped":
+        return _virtualbox.stop_virtualbox(host, p["domain"], p["shutdown_timeout"])
+    if p["state"] == "started":
+        return _virtualbox.start_virtualbox(host, p["domain"])
+    return _virtualbox.restart_virtualbox(host, p["domain"], p["shutdown_timeout"])
 
 
 if __name__ == "__main__":

@@ -8,17 +8,19 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 ---
 module: nic_model
-short_description: Set the emulated NIC model of Xen and libvirt guests
+short_description: Set the emulated NIC model of Xen, libvirt and VirtualBox guests
 version_added: 0.1.0
 description:
   - Sets the model of the selected NICs of one or many domains, in Xen xl.cfg/xm files, in persistent
-    libvirt domain definitions (through the libvirt API) or in libvirt domain XML files.
+    libvirt domain definitions (through the libvirt API), in libvirt domain XML files, in VirtualBox machine
+    settings files (C(.vbox)) or in VMs registered with VirtualBox (through C(VBoxManage)).
   - Only the model (and with O(pin_mac) a missing MAC, with O(xen_type) the Xen vif type) changes; every
     other byte of a file is kept, and so are MAC and PCI addresses.
   - All domains are read and planned before anything is written. If any file cannot be parsed, the task
     fails naming every bad file and line, and writes none.
-  - The change takes effect at the next cold start of the guest (C(xl create), or libvirt C(destroy)/C(start));
-    the module never restarts a guest and reports RV(results[].restart_required) instead.
+  - The change takes effect at the next cold start of the guest (C(xl create), libvirt C(destroy)/C(start), the
+    next start of a VirtualBox VM); the module never restarts a guest and reports RV(results[].restart_required)
+    instead.
 author:
   - nictune.fleet maintainers (@nictune)
 extends_documentation_fragment:
@@ -39,6 +41,9 @@ options:
         V(ne2k_pci), V(pcnet), V(i82551), V(i82557b), V(i82559er) and V(virtio-net-pci) are known; other names are
         written with a warning (libxl passes them to QEMU, which may refuse them at C(xl create)).
       - For libvirt, the model must be one the domain's emulator offers; otherwise nothing is defined.
+      - For VirtualBox, V(virtio), V(e1000) (written as VirtualBox's Intel PRO/1000 MT Desktop, 82540EM; an adapter
+        that already is one of VirtualBox's three Intel types keeps its type) and V(pcnet) (written as the
+        PCnet-FAST III, Am79C973); or one of VirtualBox's own adapter type names, for exactly that type.
       - May be omitted when only O(xen_type) or O(pin_mac) is wanted.
     type: str
   xen_type:
@@ -67,8 +72,18 @@ notes:
   - A Xen config that xl itself would reject (CRLF line endings, a comment on the last line without a newline,
     Python code in a legacy xm file) is refused with file, line and reason; it is never executed or evaluated.
   - A file without any write bit is treated as "do not edit" and refused, also for root.
+  - VirtualBox changes the adapter type of a registered VM only while it is powered off (or aborted). A VM in another
+    state is reported with RV(results[].pending=true) and left alone (VirtualBox keeps a running VM's settings in
+    memory and writes them over the file when it stops); stop it, run the task, start it
+    (M(nictune.fleet.domain_restart) with O(nictune.fleet.domain_restart#module:state=stopped) and
+    O(nictune.fleet.domain_restart#module:state=started)).
+  - VirtualBox files (O(path)) are edited only where VirtualBox does not hold the machine. When C(VBoxManage) is
+    installed, a file whose machine is registered on the host is left alone with a reason naming O(vms), a running one
+    is pending; a file with a saved machine state (C(stateFile)) is pending too. Disabled adapters are never changed.
+  - The VirtualBox paths were tested against a recording stand-in for C(VBoxManage) only, no real VirtualBox.
 requirements:
   - libvirt-python on the hypervisor for O(backend=libvirt).
+  - VirtualBox (C(VBoxManage)) for O(backend=virtualbox) without O(path).
 seealso:
   - module: nictune.fleet.nic_model_info
 """
@@ -102,6 +117,20 @@ EXAMPLES = r"""
   nictune.fleet.nic_model:
     path: "{{ playbook_dir }}/domains/*.xml"
     model: virtio
+
+- name: The bridged adapters of two VirtualBox VMs become virtio (VMs that run are reported as pending)
+  nictune.fleet.nic_model:
+    backend: virtualbox
+    vms: [web01, db01]
+    model: virtio
+    match:
+      attachment: bridged
+
+- name: VirtualBox machine files that VirtualBox does not hold (templates, copies)
+  nictune.fleet.nic_model:
+    path: "{{ playbook_dir }}/vbox/*/*.vbox"
+    model: virtio
+    backup: true
 """
 
 RETURN = r"""
@@ -112,9 +141,9 @@ results:
   elements: dict
   contains:
     path:
-      description: The file (file backends).
+      description: The file (file backends; for VirtualBox VMs the settings file VirtualBox names).
       type: str
-      returned: file backends
+      returned: file backends and backend virtualbox
       sample: /etc/xen/web01.cfg
     domain:
       description: Domain name (Xen C(name=), libvirt C(<name>)); null when the file has none.
@@ -131,13 +160,30 @@ results:
       description: True where the definition changed; it takes effect only at the next cold start.
       type: bool
     state:
-      description: libvirt domain state (V(running), V(shut off), ...).
+      description:
+        - libvirt domain state (V(running), V(shut off), ...).
+        - VirtualBox VM state as C(VBoxManage) names it (V(poweroff), V(running), V(saved) ...); for C(.vbox) files
+          V(running) or V(saved) where known, else null.
       type: str
-      returned: backend libvirt
+      returned: backends libvirt and virtualbox
     uuid:
-      description: Domain UUID.
+      description: Domain UUID (VirtualBox machine UUID, without braces).
       type: str
-      returned: backend libvirt
+      returned: backends libvirt and virtualbox
+    pending:
+      description:
+        - VirtualBox. True when adapters should change but the VM is not powered off (or has a saved state), so
+          nothing was changed; run again once it is powered off.
+      type: bool
+      returned: backend virtualbox
+    os_type:
+      description: VirtualBox guest OS type (C(OSType)).
+      type: str
+      returned: backend virtualbox
+    settings_version:
+      description: The settings version of a C(.vbox) file (C(version) of C(<VirtualBox>)).
+      type: str
+      returned: backend virtualbox with path
     skipped:
       description: True when nothing in this domain applies (PV guest, no NIC, no NIC selected).
       type: bool
@@ -155,8 +201,33 @@ results:
       elements: dict
       contains:
         index:
-          description: Position of the NIC.
+          description: Position of the NIC (VirtualBox adapter slot, counted from 0).
           type: int
+        vboxmanage_index:
+          description: VirtualBox adapter number as C(VBoxManage) counts it (C(--nictype<N>)), slot + 1.
+          type: int
+          returned: backend virtualbox
+        enabled:
+          description: Whether the VirtualBox adapter is enabled (disabled adapters are never changed).
+          type: bool
+          returned: backend virtualbox
+        attachment:
+          description:
+            - The VirtualBox attachment type, as RV(nictune.fleet.nic_model_info#module:domains[].nics[].attachment).
+          type: str
+          returned: backend virtualbox
+        type_before:
+          description: VirtualBox adapter type before.
+          type: str
+          returned: backend virtualbox
+        type_after:
+          description: VirtualBox adapter type after.
+          type: str
+          returned: backend virtualbox
+        pending:
+          description: VirtualBox. True when this adapter would change once the VM is powered off.
+          type: bool
+          returned: backend virtualbox
         mac:
           description: MAC after the change (null when the NIC has none written).
           type: str

@@ -8,13 +8,17 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 ---
 module: nic_model_info
-short_description: Audit the NICs of Xen and libvirt guests
+short_description: Audit the NICs of Xen, libvirt and VirtualBox guests
 version_added: 0.1.0
 description:
-  - For every domain found (Xen xl.cfg/xm files, persistent libvirt domains, or libvirt domain XML files),
-    reports the guest type and every NIC with its model in force, MAC, bridge or network, and backend details.
+  - For every domain found (Xen xl.cfg/xm files, persistent libvirt domains, libvirt domain XML files, VirtualBox
+    C(.vbox) files or VMs registered with VirtualBox), reports the guest type and every NIC with its model in force,
+    MAC, bridge or network, and backend details.
+  - For VirtualBox every adapter slot is listed, disabled ones with RV(domains[].nics[].enabled=false); for VMs read
+    through C(VBoxManage) a disabled adapter shows only that (C(VBoxManage) reports nothing else of it).
   - Where a file does not set a model, the hypervisor's default is reported (V(rtl8139) for Xen HVM and
-    for libvirt/QEMU on x86 C(pc)/C(q35) machines).
+    for libvirt/QEMU on x86 C(pc)/C(q35) machines; for a VirtualBox adapter without C(type), the type VirtualBox
+    reads for it, the PCnet-FAST III from settings version 1.16 on and the PCnet-PCI II before).
   - Reads only; never changes anything.
 author:
   - nictune.fleet maintainers (@nictune)
@@ -29,6 +33,9 @@ attributes:
     description: The module only reads.
 requirements:
   - libvirt-python on the hypervisor for O(backend=libvirt).
+  - VirtualBox (C(VBoxManage)) for O(backend=virtualbox) without O(path).
+notes:
+  - The VirtualBox path through C(VBoxManage) was tested against a recording stand-in only, no real VirtualBox.
 seealso:
   - module: nictune.fleet.nic_model
 """
@@ -48,6 +55,11 @@ EXAMPLES = r"""
     backend: libvirt
     uri: qemu:///system
   register: libvirt_audit
+
+- name: Audit every VM registered with VirtualBox on this host
+  nictune.fleet.nic_model_info:
+    backend: virtualbox
+  register: vbox_audit
 """
 
 RETURN = r"""
@@ -58,9 +70,9 @@ domains:
   elements: dict
   contains:
     path:
-      description: The file (file backends).
+      description: The file (file backends; for VirtualBox VMs the settings file VirtualBox names).
       type: str
-      returned: file backends
+      returned: file backends and backend virtualbox
     backend:
       description: The backend that read the domain.
       type: str
@@ -73,13 +85,28 @@ domains:
       type: str
       sample: hvm
     uuid:
-      description: Domain UUID (libvirt).
+      description: Domain UUID (libvirt; VirtualBox machine UUID without braces).
       type: str
-      returned: libvirt backends
+      returned: libvirt and virtualbox backends
     state:
-      description: Domain state (backend V(libvirt)).
+      description:
+        - Domain state (backend V(libvirt)).
+        - VirtualBox VM state as C(VBoxManage) names it (V(poweroff), V(running), V(saved) ...); null for C(.vbox)
+          files.
       type: str
-      returned: backend libvirt
+      returned: backends libvirt and virtualbox
+    os_type:
+      description: VirtualBox guest OS type.
+      type: str
+      returned: backend virtualbox
+    saved_state:
+      description: Whether a C(.vbox) file's machine has a saved state (C(stateFile)).
+      type: bool
+      returned: backend virtualbox with path
+    settings_version:
+      description: The settings version of a C(.vbox) file.
+      type: str
+      returned: backend virtualbox with path
     domain_type:
       description: libvirt domain type (V(kvm), V(qemu), V(xen) ...).
       type: str
@@ -118,13 +145,37 @@ domains:
       elements: dict
       contains:
         index:
-          description: Position of the NIC.
+          description: Position of the NIC (VirtualBox adapter slot, counted from 0).
           type: int
+        slot:
+          description: VirtualBox adapter slot (as in the C(.vbox) file, from 0).
+          type: int
+          returned: backend virtualbox
+        vboxmanage_index:
+          description: VirtualBox adapter number as C(VBoxManage) counts it (C(--nictype<N>)), slot + 1.
+          type: int
+          returned: backend virtualbox
+        enabled:
+          description: Whether the VirtualBox adapter is enabled.
+          type: bool
+          returned: backend virtualbox
+        attachment:
+          description: VirtualBox attachment type (V(nat), V(bridged), V(hostonly), V(intnet), V(null) ...).
+          type: str
+          returned: backend virtualbox
+        cable_connected:
+          description: Whether the VirtualBox adapter's virtual cable is connected.
+          type: bool
+          returned: backend virtualbox
+        type_explicit:
+          description: Whether a C(.vbox) file writes the adapter type (null for VMs read through C(VBoxManage)).
+          type: bool
+          returned: backend virtualbox
         mac:
           description: MAC address, or null when none is written (Xen then makes a random one at every start).
           type: str
         bridge:
-          description: Bridge (Xen), or libvirt source bridge/network/device.
+          description: Bridge (Xen), libvirt source bridge/network/device, or what a VirtualBox adapter is attached to.
           type: str
         model:
           description: Model in force (the hypervisor's default where none is written); null for PV-only NICs.
@@ -133,7 +184,10 @@ domains:
           description: Whether the model is written in the definition.
           type: bool
         type:
-          description: Xen vif C(type) (V(ioemu) or V(vif)), or libvirt interface type (V(bridge), V(network) ...).
+          description:
+            - Xen vif C(type) (V(ioemu) or V(vif)), or libvirt interface type (V(bridge), V(network) ...).
+            - For VirtualBox the adapter type as VirtualBox names it (its model in the catalogue is
+              RV(domains[].nics[].model)).
           type: str
         vifname:
           description: Xen backend interface name, when set.

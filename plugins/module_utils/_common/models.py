@@ -485,3 +485,26 @@ def describe():
             }
         )
     return out
+
+
+# VirtualBox: the adapter type its settings reader takes for an <Adapter> without a ``type`` attribute depends on
+# the settings version of the file (VirtualBox's src/VBox/Main/xml/Settings.cpp, readNetworkAdapters): the
+# PCnet-FAST III (Am79C973) from settings 1.16 (VirtualBox 5.1) on, the PCnet-PCI II (Am79C970A) before. That is
+# not the type a new VM gets: VirtualBox gives a new VM the adapter of its guest OS type (the 82540EM, e1000, for
+# most: PLATFORM_DEFAULTS) and writes it out. Newest settings version first.
+VIRTUALBOX_UNWRITTEN_TYPES = (((1, 16), "Am79C973"), ((0, 0), "Am79C970A"))
+
+# Adapter types VirtualBox 7 also reads and offers (ISA cards for very old guests) that have no model in this
+# catalogue: a file holding them is valid; they are reported as they are and never written.
+VIRTUALBOX_UNCATALOGUED_TYPES = ("NE1000", "NE2000", "WD8003", "WD8013", "3C503", "3C501")
+
+
+def virtualbox_unwritten_type(version):
+    """The adapter type VirtualBox reads for an ``<Adapter>`` without ``type`` in a file of settings ``version``.
+
+    ``version`` is ``(major, minor)`` from the ``version`` attribute of ``<VirtualBox>`` (``1.12-linux``: (1, 12)).
+    """
+    for since, written in VIRTUALBOX_UNWRITTEN_TYPES:
+        if tuple(version) >= since:
+            return written
+    return VIRTUALBOX_UNWRITTEN_TYPES[-1][1]

@@ -9,7 +9,7 @@ import re
 
 from .errors import NicTuneError
 
-MATCH_KEYS = ("index", "mac", "bridge", "model")
+MATCH_KEYS = ("index", "mac", "bridge", "model", "attachment")
 _MAC_RE = re.compile(r"^[0-9a-f]{2}(:[0-9a-f]{2}){5}$")
 
 
@@ -67,8 +67,13 @@ def normalise_match(match):
 
 
 def nic_selected(match, nic):
-    """Return True when ``nic`` (a dict with index, mac, bridge, model) is selected by a normalised ``match``."""
+    """Return True when ``nic`` (a dict with index, mac, bridge, model) is selected by a normalised ``match``.
+
+    ``attachment`` (VirtualBox's attachment type) is only known to backends whose NICs carry that key.
+    """
     for key, wanted in match.items():
+        if key not in nic and key == "attachment":
+            raise NicTuneError("match.attachment applies only to backend virtualbox (its adapters' attachment types)")
         have = nic.get(key)
         if key == "mac":
             have = normalise_mac(have)

@@ -3,10 +3,10 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Text-preserving NIC model editor for libvirt domain XML (no Ansible imports, no libvirt import).
 
-The document is scanned once with expat, recording the byte offsets of every element; an edit then
-splices only the ``type`` value of a ``<model>`` start tag (keeping its quote style), inserts a
-``<model type='...'/>`` indented like the interface's other children, or removes a ``<driver>``
-element that only virtio models accept. Every other byte of the input is kept: indentation,
+The document is scanned once with expat (:mod:`.._common.xml_scan`), recording the byte offsets of
+every element; an edit then splices only the ``type`` value of a ``<model>`` start tag (keeping its
+quote style), inserts a ``<model type='...'/>`` indented like the interface's other children, or
+removes a ``<driver>`` element that only virtio models accept. Every other byte of the input is kept: indentation,
 attribute order and quotes, comments, the XML declaration.
 
 Safety: a DOCTYPE, any entity declaration and any external entity reference are refused before
@@ -16,9 +16,9 @@ anything is expanded; parameter entities are never parsed; nothing is fetched.
 from __future__ import annotations
 
 import re
-import xml.parsers.expat as _expat
 
 from .._common import models as _models
+from .._common import xml_scan as _xml_scan
 from .._common.errors import ConfigSyntaxError, NicTuneError
 from .._common.selection import nic_selected
 
@@ -27,40 +27,10 @@ KNOWN_MODELS = _models.platform_names("kvm")
 VIRTIO_MODELS = tuple(name for name in KNOWN_MODELS if _models.is_virtio(name))
 #: libvirt refuses any other character in a model name ("Model name contains invalid characters").
 _MODEL_RE = re.compile(r"^[A-Za-z0-9_-]+$")
-_START_TAG_RE = re.compile(rb"<[^\s/>]+(?:\s+[^\s=/>]+\s*=\s*(?:\"[^\"]*\"|'[^']*'))*\s*/?>")
 _TYPE_ATTR_RE = re.compile(rb"(\s)type(\s*=\s*)(\"[^\"]*\"|'[^']*')")
 #: Interface types whose NIC is a passed-through device (no emulated model), and those that need virtio.
 _NO_MODEL_TYPES = _models.NO_MODEL_INTERFACE_TYPES
 _VIRTIO_ONLY_TYPES = _models.VIRTIO_ONLY_INTERFACE_TYPES
-
-
-class _Refused(Exception):
-    pass
-
-
-class _Node:
-    __slots__ = ("attrs", "children", "empty", "end", "line", "name", "parent", "start", "tag_end", "text")
-
-    def __init__(self, name, attrs, *, start, tag_end, empty, line, parent):
-        self.name = name
-        self.attrs = attrs
-        self.start = start
-        self.tag_end = tag_end
-        self.end = tag_end if empty else None
-        self.empty = empty
-        self.children = []
-        self.text = []
-        self.line = line
-        self.parent = parent
-
-    def child(self, name):
-        for node in self.children:
-            if node.name == name:
-                return node
-        return None
-
-    def text_value(self):
-        return "".join(self.text).strip()
 
 
 def canonical_model(model):
@@ -80,62 +50,8 @@ def check_model_name(model):
 
 
 def parse(data, path=None):
-    """Scan ``data`` (bytes); return the root ``_Node`` with byte offsets. Refuses DTDs and entities."""
-    if isinstance(data, str):
-        data = data.encode("utf-8")
-    if data[:2] in (b"\xff\xfe", b"\xfe\xff") or b"\x00" in data[:200]:
-        raise ConfigSyntaxError("only UTF-8 (or ASCII) domain XML is supported", path=path)
-    parser = _expat.ParserCreate()
-    parser.SetParamEntityParsing(_expat.XML_PARAM_ENTITY_PARSING_NEVER)
-    stack = []
-    holder = []
-
-    def refuse(what):
-        def handler(*_args):
-            raise _Refused(what)
-
-        return handler
-
-    def start(name, attrs):
-        pos = parser.CurrentByteIndex
-        match = _START_TAG_RE.match(data, pos)
-        if match is None:  # pragma: no cover - expat accepted a tag this expression does not know
-            raise _Refused("cannot locate the start tag <%s>" % name)
-        empty = match.group(0).endswith(b"/>")
-        parent = stack[-1] if stack else None
-        node = _Node(
-            name, attrs, start=pos, tag_end=match.end(), empty=empty, line=parser.CurrentLineNumber, parent=parent
-        )
-        if parent is not None:
-            parent.children.append(node)
-        else:
-            holder.append(node)
-        stack.append(node)
-
-    def end(_name):
-        node = stack.pop()
-        if not node.empty:
-            node.end = data.index(b">", parser.CurrentByteIndex) + 1
-
-    def chars(text):
-        if stack:
-            stack[-1].text.append(text)
-
-    parser.StartElementHandler = start
-    parser.EndElementHandler = end
-    parser.CharacterDataHandler = chars
-    parser.StartDoctypeDeclHandler = refuse("a DOCTYPE is not allowed in domain XML (entities are never expanded)")
-    parser.EntityDeclHandler = refuse("entity declarations are not allowed in domain XML")
-    parser.UnparsedEntityDeclHandler = refuse("entity declarations are not allowed in domain XML")
-    parser.ExternalEntityRefHandler = refuse("external entities are not allowed in domain XML")
-    parser.SkippedEntityHandler = refuse("entity references other than the predefined ones are not allowed")
-    try:
-        parser.Parse(data, True)
-    except _Refused as exc:
-        raise ConfigSyntaxError("refused: %s" % exc, path=path, line=parser.CurrentLineNumber)
-    except _expat.ExpatError as exc:
-        raise ConfigSyntaxError("not well-formed XML: %s" % _expat.ErrorString(exc.code), path=path, line=exc.lineno)
-    root = holder[0]
+    """Scan ``data`` (bytes); return the root node with byte offsets. Refuses DTDs and entities."""
+    root = _xml_scan.scan(data, path, what="domain XML")
     if root.name != "domain":
         raise ConfigSyntaxError(
             "not a libvirt domain XML: the root element is <%s>, not <domain>" % root.name, path=path
@@ -352,13 +268,6 @@ def _remove_edit(data, node):
     return (start, end, b"")
 
 
-def _splice(data, edits):
-    out = data
-    for start, end, text in sorted(edits, key=lambda e: (e[0], e[1]), reverse=True):
-        out = out[:start] + text + out[end:]
-    return out
-
-
 def _nic_label(domain, nic):
     who = "domain %s" % (domain.name or "(unnamed)")
     what = "NIC %d" % nic["index"]
@@ -437,7 +346,7 @@ def plan(data, options, warn, path=None):
         entry.update(model_after=model, changed=True)
     if nics and not domain.pv and not any_selected:
         result.update(skipped=True, reason="no NIC selected by match")
-    new_data = _splice(domain.data, edits) if edits else domain.data
+    new_data = _xml_scan.splice(domain.data, edits) if edits else domain.data
     return new_data, result, domain
 
 
@@ -496,9 +405,4 @@ def sniff(path):
     """True when ``path`` is a libvirt domain XML file rather than another config (by name, else by content)."""
     if path.lower().endswith(".xml"):
         return True
-    try:
-        with open(path, "rb") as handle:
-            head = handle.read(512)
-    except OSError:
-        return False
-    return head.lstrip().startswith(b"<")
+    return (_xml_scan.file_head(path, 512) or b"").lstrip().startswith(b"<")

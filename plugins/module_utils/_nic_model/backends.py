@@ -15,6 +15,10 @@ for all of them by :mod:`.run`.
 
 An *API backend* reaches its domains through a management interface (libvirt's API) and is an object
 with ``apply(host, params, options)`` and ``info(host, params)`` returning the module result.
+
+A file backend may also define ``host_facts(host)``: what it must know from the host before planning (which
+VMs run, for VirtualBox); :mod:`.run` asks it once per task and passes it as ``options["host_facts"]``. A name
+in both registries (``virtualbox``) is the file backend with ``path`` and the API backend without.
 """
 
 from __future__ import annotations
@@ -23,6 +27,8 @@ from .._common.errors import NicTuneError
 from .._libvirt import api as _libvirt_api
 from .._libvirt import domain_xml as _libvirt_xml
 from .._libvirt.connection import load_binding
+from .._virtualbox import backend as _virtualbox
+from .._virtualbox.manage import VBoxManageApi
 from .._xen import backend as _xen
 
 
@@ -49,8 +55,11 @@ def _no_paths(params):
 
 FILE_BACKENDS = {"xen": _xen, "libvirt_xml": _libvirt_xml}
 API_BACKENDS = {"libvirt": LibvirtApi}
+# VirtualBox: .vbox files with path, registered VMs through VBoxManage without.
+FILE_BACKENDS["virtualbox"] = _virtualbox
+API_BACKENDS["virtualbox"] = VBoxManageApi
 # backend: auto tries these in turn for a file; the last one takes every file the others did not.
-AUTO_ORDER = ("libvirt_xml", "xen")
+AUTO_ORDER = ("virtualbox", "libvirt_xml", "xen")
 CHOICES = ("auto", *sorted(set(FILE_BACKENDS) | set(API_BACKENDS)))
 
 

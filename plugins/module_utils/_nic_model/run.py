@@ -15,7 +15,7 @@ import os
 from .._common.errors import NicTuneError
 from .._common.files import check_writable, expand_paths, read_bytes
 from .._common.selection import normalise_match
-from .backends import API_BACKENDS, file_backend
+from .backends import API_BACKENDS, FILE_BACKENDS, file_backend
 
 
 def _options(params):
@@ -60,8 +60,12 @@ def _diff(path, before, after):
 def _apply_files(host, paths, backend, options):
     """Plan every file, then (not in check mode) write the changed ones. Returns the module result."""
 
+    asked = {}
+
     def plan(name, module, path, data):
-        new_data, result = module.plan_file(path, data, options, host.warn)
+        if name not in asked:  # what the backend must know from the host (e.g. which VMs run), asked once
+            asked[name] = module.host_facts(host) if hasattr(module, "host_facts") else None
+        new_data, result = module.plan_file(path, data, dict(options, host_facts=asked[name]), host.warn)
         if new_data != data:
             check_writable(path)
         return name, path, data, new_data, result
@@ -98,10 +102,10 @@ def _describe_files(host, paths, backend):
 
 def _api_backend(params):
     backend = params["backend"]
-    if backend in API_BACKENDS:
+    if backend in API_BACKENDS and not (params.get("path") and backend in FILE_BACKENDS):
         return API_BACKENDS[backend]
     if backend == "auto" and not params.get("path"):
-        return API_BACKENDS["libvirt"]
+        return API_BACKENDS["virtualbox" if params.get("vms") else "libvirt"]
     return None
 
 
@@ -110,6 +114,8 @@ def _paths(host, params):
         raise NicTuneError("backend %s needs path" % params["backend"])
     if params.get("domains"):
         raise NicTuneError("domains is only used with backend libvirt; with files, select them with path")
+    if params.get("vms"):
+        raise NicTuneError("vms is only used with backend virtualbox without path; with files, select them with path")
     return expand_paths([os.path.expanduser(p) for p in params["path"]], warn=host.warn)
 
 

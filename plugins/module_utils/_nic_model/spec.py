@@ -17,12 +17,16 @@ def _where():
     )
 
 
+# VirtualBox (backend virtualbox): registered VMs by name or UUID, reached through VBoxManage.
+_VIRTUALBOX = dict(vms=dict(type="list", elements="str"))
+
+
 def info_spec():
-    return _where()
+    return dict(_where(), **_VIRTUALBOX)
 
 
 def apply_spec():
-    spec = _where()
+    spec = dict(_where(), **_VIRTUALBOX)
     spec.update(
         model=dict(type="str"),
         xen_type=dict(type="str", choices=["ioemu", "vif"]),
@@ -35,6 +39,7 @@ def apply_spec():
                 mac=dict(type="list", elements="str"),
                 bridge=dict(type="list", elements="str"),
                 model=dict(type="list", elements="str"),
+                attachment=dict(type="list", elements="str"),
             ),
         ),
     )

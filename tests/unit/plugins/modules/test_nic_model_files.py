@@ -141,3 +141,72 @@ def test_info_reports_default_model(cfgdir, capsys):
     assert dom["domain"] == "web01" and dom["guest_type"] == "hvm" and dom["backend"] == "xen"
     nic = dom["nics"][0]
     assert (nic["model"], nic["model_explicit"], nic["bridge"]) == ("rtl8139", False, "xenbr0")
+
+
+# --- VirtualBox: .vbox files through the shared file workflow, VMs through VBoxManage (the stand-in) ----------
+
+VBOX = b"""<?xml version="1.0"?>
+<VirtualBox xmlns="http://www.virtualbox.org/" version="1.19-linux">
+  <Machine uuid="{6f1c7a52-0d4e-4a39-9c57-0a1b2c3d4e01}" name="web01" OSType="Debian_64">
+    <Hardware>
+      <Network>
+        <Adapter slot="0" enabled="true" MACAddress="080027000001" type="82540EM">
+          <NAT/>
+        </Adapter>
+        <Adapter slot="1" enabled="false" MACAddress="080027000002" type="Am79C973"/>
+      </Network>
+    </Hardware>
+  </Machine>
+</VirtualBox>
+"""
+STAND_IN = os.path.join(
+    os.path.dirname(os.path.abspath(__file__)), "..", "..", "..", "integration", "targets", "nic_model_virtualbox"
+)
+
+
+def test_vbox_file_check_mode_real_run_backup_and_audit(tmp_path, capsys):
+    vbox = tmp_path / "web01.vbox"
+    vbox.write_bytes(VBOX)
+    want = VBOX.replace(b'type="82540EM"', b'type="virtio"')
+    res = run(nic_model, capsys, check=True, diff=True, path=[str(tmp_path / "*.vbox")], model="virtio")
+    assert res["changed"] is True and vbox.read_bytes() == VBOX
+    assert res["diff"][0]["after"] == want.decode() and res["results"][0]["backend"] == "virtualbox"
+    res = run(nic_model, capsys, path=[str(vbox)], model="virtio", backup=True)
+    assert res["changed"] is True and vbox.read_bytes() == want
+    assert open(res["results"][0]["backup_file"], "rb").read() == VBOX
+    assert run(nic_model, capsys, path=[str(vbox)], model="virtio")["changed"] is False
+    info = run(nic_model_info, capsys, path=[str(vbox)])["domains"][0]
+    assert (info["backend"], info["domain"], [n["type"] for n in info["nics"]]) == (
+        "virtualbox",
+        "web01",
+        ["virtio", "Am79C973"],
+    )
+
+
+def test_vms_go_through_vboxmanage_and_path_does_not(tmp_path, capsys, monkeypatch):
+    state, log = tmp_path / "state.json", tmp_path / "calls.jsonl"
+    adapters = [{"attachment": "nat", "type": "82540EM", "mac": "080027000001", "cable": True}, None]
+    state.write_text(json.dumps({"vms": [{"name": "web01", "uuid": "u-1", "state": "poweroff", "adapters": adapters}]}))
+    monkeypatch.setenv("PATH", "%s:%s" % (os.path.join(STAND_IN, "files"), os.environ["PATH"]))
+    monkeypatch.setenv("NICTUNE_VBOX_STATE", str(state))
+    monkeypatch.setenv("NICTUNE_VBOX_LOG", str(log))
+    res = run(nic_model, capsys, backend="virtualbox", vms=["web01"], model="virtio")
+    assert res["changed"] is True and res["results"][0]["state"] == "poweroff"
+    assert json.loads(log.read_text().splitlines()[-2]) == ["modifyvm", "web01", "--nictype1", "virtio"]
+    res = run(nic_model_info, capsys, vms=["web01"])
+    assert [n["type"] for n in res["domains"][0]["nics"]] == ["virtio", None]
+    res = run(nic_model, capsys, backend="virtualbox", vms=["web01"], path=[str(tmp_path / "*.vbox")], model="virtio")
+    assert res["failed"] is True and "vms is only used" in res["msg"]
+
+
+@pytest.mark.xfail(
+    strict=False, reason="the shared diff decodes files as UTF-8; run.py is being hardened for ISO-8859-1"
+)
+def test_vbox_latin1_file_diff_is_valid_utf8(tmp_path, capsys):
+    vbox = tmp_path / "b.vbox"
+    latin1 = b'<?xml version="1.0" encoding="ISO-8859-1"?>' + VBOX[21:].replace(b"web01", "büro".encode("latin-1"))
+    vbox.write_bytes(latin1)
+    res = run(nic_model, capsys, check=True, diff=True, path=[str(vbox)], model="virtio")
+    assert res["results"][0]["domain"] == "büro"
+    for side in ("before", "after"):
+        res["diff"][0][side].encode("utf-8")
