@@ -30,6 +30,8 @@ def rows(results):
     for hypervisor, result in results.items():
         for domain in _domains(hypervisor, result):
             for nic in domain.get("nics") or ():
+                if nic.get("enabled") is False:
+                    continue  # a VirtualBox adapter slot that is switched off is no NIC of the guest
                 out.append(
                     {
                         "hypervisor": str(hypervisor),

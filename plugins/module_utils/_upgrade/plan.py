@@ -31,7 +31,11 @@ def platform_of(domain):
 
 
 def _current_model(domain, nic_index):
-    nics = [n for n in domain.get("nics") or [] if nic_index is None or n.get("index") == nic_index]
+    nics = [
+        n
+        for n in domain.get("nics") or []
+        if (nic_index is None or n.get("index") == nic_index) and n.get("enabled", True) is not False
+    ]
     if not nics:
         return None
     nic = nics[0]
@@ -157,9 +161,41 @@ def find_domain(audit, domain=None, config_path=None):
 _SWITCH_FIELDS = ("backend", "uri", "path", "vmid", "node", "uuid", "state", "machine", "guest_type", "nics")
 
 
+def switch_args(record, from_files):
+    """The options of nictune.fleet.nic_model that select this guest's domain (and nothing else)."""
+    backend = record.get("backend")
+    if from_files and record.get("path"):
+        return {"backend": backend, "path": [record["path"]]}
+    if backend == "libvirt":
+        return {"backend": backend, "uri": record.get("uri"), "domains": [record["domain"]]}
+    if backend == "virtualbox":
+        return {"backend": backend, "vms": [record.get("uuid") or record["domain"]]}
+    if backend == "proxmox" and record.get("vmid") is not None:
+        args = {"backend": backend, "vmids": [record["vmid"]]}
+        if record.get("node"):
+            args["node"] = record["node"]
+        return args
+    return None
+
+
+def restart_args(record):
+    """The options of nictune.fleet.domain_restart for this guest's domain; None where its backend has none."""
+    backend = record.get("backend")
+    if backend == "libvirt":
+        return {"backend": backend, "uri": record.get("uri"), "domain": record["domain"]}
+    if backend == "xen" and record.get("path"):
+        return {"backend": backend, "domain": record["domain"], "config_path": record["path"]}
+    if backend == "virtualbox":
+        return {"backend": backend, "domain": record.get("uuid") or record["domain"]}
+    if backend == "proxmox" and record.get("vmid") is not None:
+        return {"backend": backend, "domain": record["domain"], "vmid": record["vmid"]}
+    return None
+
+
 def guest_record(name, hypervisor, audit, domain=None, config_path=None, **decide):
     """The guest's record: :func:`plan_guest`'s plan plus what the switch needs (backend, URI or config path,
-    domain, NICs) taken from the hypervisor's ``audit`` (``{"uri", "domains": [...]}``)."""
+    domain, NICs) taken from the hypervisor's ``audit`` (``{"uri", "path", "domains": [...]}``), with the options
+    that select the domain for nictune.fleet.nic_model (``switch``) and nictune.fleet.domain_restart (``restart``)."""
     audit = audit or {}
     entry = find_domain(audit.get("domains"), domain or name, config_path)
     if entry is not None and entry.get("offered_models") and not decide.get("offered"):
@@ -173,4 +209,13 @@ def guest_record(name, hypervisor, audit, domain=None, config_path=None, **decid
         record["uri"] = audit.get("uri")
     if config_path and entry is None:
         record["reason"] = "no domain with config %s on %s" % (config_path, hypervisor)
+    if entry is not None:
+        record["switch"] = switch_args(record, bool(audit.get("path")))
+        record["restart"] = restart_args(record)
+        # VirtualBox writes a running machine's settings over any change: change its definition only while it is off
+        record["offline_change"] = record.get("backend") == "virtualbox"
+        if record["switch"] is None and record["action"] == "switch":
+            record.update(
+                action="skip", reason="backend %s: the upgrade cannot select this domain" % record.get("backend")
+            )
     return record

@@ -82,6 +82,7 @@ def describe_file(path, data, warn):
         "saved_state": settings.saved_state,
         "os_type": settings.os_type,
         "settings_version": settings.version_text,
+        "platform": "virtualbox",
         "nics": [_adapters.describe(a) for a in settings.adapters],
     }
 

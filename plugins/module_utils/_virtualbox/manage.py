@@ -289,6 +289,7 @@ def info(host, params):
                 "state": facts.get("VMState"),
                 "os_type": facts.get("ostype"),
                 "backend": "virtualbox",
+                "platform": "virtualbox",
                 "nics": [_adapters.describe(a) for a in adapters_of(facts)],
             }
         )
