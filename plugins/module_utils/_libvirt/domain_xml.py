@@ -25,8 +25,6 @@ from .._common.selection import nic_selected
 #: Model names libvirt knows as an enum (compared case-insensitively by libvirt: ``ViRtIo`` is virtio).
 KNOWN_MODELS = _models.platform_names("kvm")
 VIRTIO_MODELS = tuple(name for name in KNOWN_MODELS if _models.is_virtio(name))
-#: libvirt refuses any other character in a model name ("Model name contains invalid characters").
-_MODEL_RE = re.compile(r"^[A-Za-z0-9_-]+$")
 _START_TAG_RE = re.compile(rb"<[^\s/>]+(?:\s+[^\s=/>]+\s*=\s*(?:\"[^\"]*\"|'[^']*'))*\s*/?>")
 _TYPE_ATTR_RE = re.compile(rb"(\s)type(\s*=\s*)(\"[^\"]*\"|'[^']*')")
 #: Interface types whose NIC is a passed-through device (no emulated model), and those that need virtio.
@@ -72,11 +70,8 @@ def canonical_model(model):
 
 
 def check_model_name(model):
-    """Raise NicTuneError unless libvirt would accept ``model`` as a name."""
-    if not _MODEL_RE.match(str(model)):
-        raise NicTuneError(
-            "model %r is not a valid libvirt NIC model name (letters, digits, '_' and '-' only)" % (model,)
-        )
+    """Raise NicTuneError unless libvirt would accept ``model`` as a name (the catalogue's rule for ``kvm``)."""
+    _models.check_model_name(model, "kvm")
 
 
 def parse(data, path=None):
@@ -430,6 +425,9 @@ def plan(data, options, warn, path=None):
         entry.update(model_after=model, changed=True)
     if nics and not domain.pv and not any_selected:
         result.update(skipped=True, reason="no NIC selected by match")
+    unknown = _models.unknown_model_warning(model, "kvm") if edits else None
+    if unknown:
+        warn("%s: %s" % (path or "domain %s" % (domain.name or "(unnamed)"), unknown))
     new_data = _splice(domain.data, edits) if edits else domain.data
     return new_data, result, domain
 
