@@ -36,7 +36,7 @@ from __future__ import annotations
 
 from .._common import models as _models
 from .._common.errors import NicTuneError
-from .._common.selection import nic_selected
+from .._common.selection import nic_selected, normalise_mac
 from .stable_mac import xen_stable_mac
 from .vif_spec import VifSpec
 from .xl_config import XlConfig
@@ -182,6 +182,34 @@ def _nic_entry(nic, nic_type, model_before, model_after, selected, changed, skip
     }
 
 
+def _macs_in_use(nics):
+    """``{mac: NIC index}`` of the MACs written in the domain's NICs (normalised spelling)."""
+    used = {}
+    for nic in nics:
+        mac = normalise_mac(nic.spec.get("mac"))
+        if mac is not None:
+            used.setdefault(mac, nic.index)
+    return used
+
+
+def _unused_stable_mac(path, domain, nic, macs_in_use, warn):
+    """The stable MAC for ``nic``, or, when another NIC of the domain has that MAC already (a NIC was removed and
+    the others moved up), the next stable candidate no NIC has; warns then. Records the MAC in ``macs_in_use``."""
+    mac = xen_stable_mac(domain, nic.index)
+    attempt = 0
+    while mac in macs_in_use:
+        attempt += 1
+        mac = xen_stable_mac(domain, nic.index, attempt)
+    if attempt:
+        first = xen_stable_mac(domain, nic.index)
+        warn(
+            "%s:%d: pin_mac: the stable MAC %s of NIC %d is already used by NIC %d of domain %s; wrote %s instead"
+            % (path, nic.line, first, nic.index, macs_in_use[first], domain, mac)
+        )
+    macs_in_use[mac] = nic.index
+    return mac
+
+
 def plan_file(path, data, options, warn):
     """Plan one xl.cfg file: return (new bytes, result). No I/O; raises NicTuneError on bad input."""
     model, xen_type, pin_mac, match = _check_options(options)
@@ -208,6 +236,7 @@ def plan_file(path, data, options, warn):
     model_written = False
     handled = 0
     reasons = []
+    macs_in_use = _macs_in_use(nics)
     for nic in nics:
         spec = nic.spec
         type_before = _effective_type(spec, guest_type)
@@ -249,7 +278,7 @@ def plan_file(path, data, options, warn):
                     path=path,
                     line=nic.line,
                 )
-            spec.set("mac", xen_stable_mac(domain, nic.index))
+            spec.set("mac", _unused_stable_mac(path, domain, nic, macs_in_use, warn))
         new_text = spec.to_text()
         changed = new_text != nic.before_text
         if changed:
