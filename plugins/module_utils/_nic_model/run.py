@@ -5,16 +5,20 @@
 
 ``host`` is the narrow object of :mod:`.._common.host`; ``params`` the module's parameters. File backends
 (see :mod:`.backends`) share the workflow here: expand ``path``, read and plan every file, and only when
-every file could be planned, write the changed ones (not in check mode), with diff and backup.
+every file could be planned and the result can be reported, write the changed ones (not in check mode), with diff
+and backup. Every result is valid UTF-8 whatever bytes the files hold (:func:`.._common.values.reportable`), for API
+backends too.
 """
 
 from __future__ import annotations
 
+import json
 import os
 
 from .._common.errors import NicTuneError
 from .._common.files import check_writable, expand_paths, read_bytes
 from .._common.selection import normalise_match
+from .._common.values import reportable
 from .backends import API_BACKENDS, file_backend
 
 
@@ -50,15 +54,26 @@ def _collect(paths, backend, work):
 
 def _diff(path, before, after):
     return {
-        "before": before.decode("utf-8", "surrogateescape"),
-        "after": after.decode("utf-8", "surrogateescape"),
+        "before": before.decode("utf-8", "backslashreplace"),
+        "after": after.decode("utf-8", "backslashreplace"),
         "before_header": "%s (before)" % path,
         "after_header": "%s (after)" % path,
     }
 
 
+def _checked_result(out):
+    """``out`` made valid UTF-8 and proven serialisable as JSON, before anything is written."""
+    out = reportable(out)
+    try:
+        json.dumps(out, ensure_ascii=False).encode("utf-8")
+    except (TypeError, ValueError) as exc:
+        raise NicTuneError("the result cannot be reported (%s); nothing was written" % exc)
+    return out
+
+
 def _apply_files(host, paths, backend, options):
     """Plan every file, then (not in check mode) write the changed ones. Returns the module result."""
+    backup = options.get("backup", False)
 
     def plan(name, module, path, data):
         new_data, result = module.plan_file(path, data, options, host.warn)
@@ -67,25 +82,39 @@ def _apply_files(host, paths, backend, options):
         return name, path, data, new_data, result
 
     planned = _collect(paths, backend, plan)
-    results, diffs = [], []
-    any_changed = False
+    results, diffs, writes = [], [], []
     for name, path, data, new_data, planned_result in planned:
         changed = new_data != data
         result = dict(planned_result, path=path, realpath=os.path.realpath(path), backend=name, changed=changed)
         result["restart_required"] = changed
         if changed:
-            any_changed = True
             if host.diff_mode:
                 diffs.append(_diff(path, data, new_data))
-            if not host.check_mode:
-                backup_file = host.write_file(path, new_data, backup=options.get("backup", False))
-                if backup_file:
-                    result["backup_file"] = backup_file
+            writes.append((len(results), path, new_data))
         results.append(result)
-    out = {"changed": any_changed, "results": results}
+    out = {"changed": bool(writes), "results": results}
     if host.diff_mode:
         out["diff"] = diffs
+    out = _checked_result(out)
+    if not host.check_mode:
+        _write(host, out["results"], writes, backup)
     return out
+
+
+def _write(host, results, writes, backup):
+    done = []
+    for index, path, new_data in writes:
+        try:
+            backup_file = host.write_file(path, new_data, backup=backup)
+        except NicTuneError as exc:
+            if done:
+                exc = NicTuneError(
+                    "%s (files written before: %s)" % (exc.reason, ", ".join(done)), path=exc.path, line=exc.line
+                )
+            raise exc
+        done.append(path)
+        if backup_file:
+            results[index]["backup_file"] = reportable(backup_file)
 
 
 def _describe_files(host, paths, backend):
@@ -93,7 +122,7 @@ def _describe_files(host, paths, backend):
         found = module.describe_file(path, data, host.warn)
         return dict(found, path=path, realpath=os.path.realpath(path), backend=name)
 
-    return {"changed": False, "domains": _collect(paths, backend, describe)}
+    return _checked_result({"changed": False, "domains": _collect(paths, backend, describe)})
 
 
 def _api_backend(params):
@@ -118,7 +147,7 @@ def apply(host, params):
     options = _options(params)
     api = _api_backend(params)
     if api is not None:
-        return api.apply(host, params, options)
+        return _checked_result(api.apply(host, params, options))
     return _apply_files(host, _paths(host, params), params["backend"], options)
 
 
@@ -126,5 +155,10 @@ def info(host, params):
     """nic_model_info: every domain and NIC. Returns the module result."""
     api = _api_backend(params)
     if api is not None:
-        return api.info(host, params)
+        return _checked_result(api.info(host, params))
     return _describe_files(host, _paths(host, params), params["backend"])
+
+
+def failure(exc):
+    """The ``fail_json`` arguments for a NicTuneError: message and located problems, valid UTF-8."""
+    return reportable({"msg": str(exc), "problems": [p.as_dict() for p in exc.problems]})
