@@ -5,6 +5,9 @@
 
 The object passed as ``module`` needs only ``backup_local(path)`` and ``atomic_move(src, dest)``
 (``AnsibleModule`` has both; ``atomic_move`` keeps owner, mode and SELinux context of ``dest``).
+
+Only regular files are read (a FIFO, a device or a socket given as ``path`` is refused before it is opened),
+and at most :data:`MAX_CONFIG_BYTES` of them.
 """
 
 from __future__ import annotations
@@ -16,10 +19,38 @@ import tempfile
 
 from .errors import NicTuneError
 
+#: The largest config file read (a domain XML is a few kB; an xl.cfg less).
+MAX_CONFIG_BYTES = 8 * 1024 * 1024
+_READ_FLAGS = os.O_RDONLY | os.O_NONBLOCK | os.O_NOCTTY | os.O_CLOEXEC
+_KINDS = (
+    (stat.S_ISDIR, "a directory"),
+    (stat.S_ISFIFO, "a FIFO"),
+    (stat.S_ISCHR, "a character device"),
+    (stat.S_ISBLK, "a block device"),
+    (stat.S_ISSOCK, "a socket"),
+)
+
 
 def real_target(path):
     """The file a write to ``path`` must replace: a symlinked config is edited where it really lives."""
     return os.path.realpath(path)
+
+
+def _oserror(exc):
+    return exc.strerror or str(exc)
+
+
+def _check_regular(path, st):
+    if not stat.S_ISREG(st.st_mode):
+        kind = next((name for test, name in _KINDS if test(st.st_mode)), "a special file")
+        raise NicTuneError("not a regular file (%s); only regular config files are read" % kind, path=path)
+
+
+def _check_size(path, size):
+    if size > MAX_CONFIG_BYTES:
+        raise NicTuneError(
+            "larger than %d MiB, the most a config file may have; not read" % (MAX_CONFIG_BYTES >> 20), path=path
+        )
 
 
 def check_writable(path):
@@ -33,8 +64,7 @@ def check_writable(path):
         st = os.stat(target)
     except OSError as exc:
         raise NicTuneError("cannot read: %s" % exc.strerror, path=path)
-    if not stat.S_ISREG(st.st_mode):
-        raise NicTuneError("not a regular file", path=path)
+    _check_regular(path, st)
     if not st.st_mode & 0o222:
         mode = st.st_mode & 0o7777
         raise NicTuneError("file is read-only (mode %04o); make it writable to let it be changed" % mode, path=path)
@@ -109,10 +139,46 @@ def expand_paths(patterns, warn=None):
     return out
 
 
-def read_bytes(path):
-    """The content of config file ``path``; NicTuneError naming the file when it cannot be read."""
+def _open_regular(path):
+    """``(fd, stat)`` of ``path`` opened for reading; a special file is refused before it is opened (opening some
+    devices acts on them) and again after (it may have been swapped in between)."""
     try:
-        with open(path, "rb") as handle:
-            return handle.read()
+        _check_regular(path, os.stat(path))
+        fd = os.open(path, _READ_FLAGS)
     except OSError as exc:
-        raise NicTuneError("cannot read: %s" % (exc.strerror or exc), path=path)
+        raise NicTuneError("cannot read: %s" % _oserror(exc), path=path)
+    try:
+        st = os.fstat(fd)
+        _check_regular(path, st)
+        _check_size(path, st.st_size)
+    except BaseException:
+        os.close(fd)
+        raise
+    return fd, st
+
+
+def _read_fd(path, fd):
+    chunks = []
+    size = 0
+    try:
+        os.lseek(fd, 0, os.SEEK_SET)
+        while True:
+            chunk = os.read(fd, min(1 << 20, MAX_CONFIG_BYTES + 1 - size))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            size += len(chunk)
+            _check_size(path, size)
+    except OSError as exc:
+        raise NicTuneError("cannot read: %s" % _oserror(exc), path=path)
+    return b"".join(chunks)
+
+
+def read_bytes(path):
+    """The content of config file ``path`` (a regular file of at most MAX_CONFIG_BYTES); NicTuneError naming the file
+    when it cannot be read."""
+    fd, _st = _open_regular(path)
+    try:
+        return _read_fd(path, fd)
+    finally:
+        os.close(fd)

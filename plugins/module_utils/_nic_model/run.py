@@ -17,14 +17,16 @@ import os
 
 from .._common.errors import NicTuneError
 from .._common.files import check_writable, expand_paths, read_bytes
+from .._common.models import check_model_name
 from .._common.selection import normalise_match
 from .._common.values import reportable
 from .backends import API_BACKENDS, file_backend
 
 
 def _options(params):
+    model = params.get("model")
     return {
-        "model": params.get("model"),
+        "model": None if model is None else check_model_name(model),
         "xen_type": params.get("xen_type"),
         "pin_mac": params.get("pin_mac", False),
         "backup": params.get("backup", False),
@@ -37,9 +39,10 @@ def _collect(paths, backend, work):
     outputs = []
     problems = []
     for path in paths:
-        name, module = file_backend(backend, path)
         try:
-            outputs.append(work(name, module, path, read_bytes(path)))
+            data = read_bytes(path)  # before the backend looks at the file: only a regular file is opened
+            name, module = file_backend(backend, path)
+            outputs.append(work(name, module, path, data))
         except NicTuneError as exc:
             if exc.path is None:
                 exc = NicTuneError(exc.reason, path=path, line=exc.line)
@@ -125,11 +128,20 @@ def _describe_files(host, paths, backend):
     return _checked_result({"changed": False, "domains": _collect(paths, backend, describe)})
 
 
+def _check_path(params):
+    """An empty ``path`` list (an empty inventory variable) is an error, never "every domain"."""
+    if params.get("path") is not None and not params["path"]:
+        raise NicTuneError(
+            "path is an empty list: give at least one file or glob (an empty list never stands for every domain; "
+            "to work on libvirt domains, leave path out and set backend: libvirt)"
+        )
+
+
 def _api_backend(params):
     backend = params["backend"]
     if backend in API_BACKENDS:
         return API_BACKENDS[backend]
-    if backend == "auto" and not params.get("path"):
+    if backend == "auto" and params.get("path") is None:
         return API_BACKENDS["libvirt"]
     return None
 
@@ -142,17 +154,31 @@ def _paths(host, params):
     return expand_paths([os.path.expanduser(p) for p in params["path"]], warn=host.warn)
 
 
+def _warn_if_nothing_selected(host, options, out):
+    results = out.get("results") or []
+    if options["match"] and results and not any(n.get("selected") for r in results for n in r.get("nics") or []):
+        host.warn(
+            "match selected no NIC in the %d domain(s) of this task (match: %s); nothing was changed"
+            % (len(results), json.dumps(options["match"], sort_keys=True))
+        )
+
+
 def apply(host, params):
     """nic_model: set the model of the selected NICs. Returns the module result."""
+    _check_path(params)
     options = _options(params)
     api = _api_backend(params)
     if api is not None:
-        return _checked_result(api.apply(host, params, options))
-    return _apply_files(host, _paths(host, params), params["backend"], options)
+        out = _checked_result(api.apply(host, params, options))
+    else:
+        out = _apply_files(host, _paths(host, params), params["backend"], options)
+    _warn_if_nothing_selected(host, options, out)
+    return out
 
 
 def info(host, params):
     """nic_model_info: every domain and NIC. Returns the module result."""
+    _check_path(params)
     api = _api_backend(params)
     if api is not None:
         return _checked_result(api.info(host, params))
