@@ -1,27 +1,41 @@
 # -*- coding: utf-8 -*-
 # Copyright: nictune.fleet contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Files the cores read and replace (no Ansible imports): the ``path`` option expanded, reads, atomic writes.
+"""Files the cores read and replace (no Ansible imports): the ``path`` option expanded, reads, locks, backups and
+atomic writes.
 
 The object passed as ``module`` needs only ``backup_local(path)`` and ``atomic_move(src, dest)``
 (``AnsibleModule`` has both; ``atomic_move`` keeps owner, mode and SELinux context of ``dest``).
 
-Only regular files are read (a FIFO, a device or a socket given as ``path`` is refused before it is opened),
-and at most :data:`MAX_CONFIG_BYTES` of them.
+Rules every file backend gets from here (see docs/safety.md):
+
+* only regular files are read (a FIFO, a device or a socket given as ``path`` is refused before it is opened),
+  and at most :data:`MAX_CONFIG_BYTES` of them;
+* a run that writes locks every file (``flock`` on the file itself, in inode order) from before it reads it until
+  after it is replaced, and reads it under the lock;
+* temporary files are ``.<name>.<8 random characters>.nictune`` beside the file, created exclusively without
+  following links; a later run that holds the file's lock removes such files of its own user older than itself.
 """
 
 from __future__ import annotations
 
+import contextlib
 import glob
 import os
+import resource
+import secrets
 import stat
-import tempfile
 
 from .errors import NicTuneError
+from .locks import acquire
 
 #: The largest config file read (a domain XML is a few kB; an xl.cfg less).
 MAX_CONFIG_BYTES = 8 * 1024 * 1024
+TEMP_SUFFIX = ".nictune"
+_TEMP_CHARS = "abcdefghijklmnopqrstuvwxyz0123456789_"
+_TEMP_RANDOM = 8
 _READ_FLAGS = os.O_RDONLY | os.O_NONBLOCK | os.O_NOCTTY | os.O_CLOEXEC
+_CREATE_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
 _KINDS = (
     (stat.S_ISDIR, "a directory"),
     (stat.S_ISFIFO, "a FIFO"),
@@ -72,27 +86,94 @@ def check_writable(path):
         raise NicTuneError("no permission to replace this file (the file or its directory is not writable)", path=path)
 
 
+def _temp_name(target):
+    directory, base = os.path.split(target)
+    random = "".join(secrets.choice(_TEMP_CHARS) for _ in range(_TEMP_RANDOM))
+    return os.path.join(directory, ".%s.%s%s" % (base, random, TEMP_SUFFIX))
+
+
+def _create_temp(target, mode=0o600):
+    """``(fd, name)`` of a new temporary file beside ``target``: exclusive create, no link followed."""
+    for _attempt in range(100):
+        name = _temp_name(target)
+        try:
+            return os.open(name, _CREATE_FLAGS, mode), name
+        except FileExistsError:
+            continue
+    raise NicTuneError("cannot create a temporary file beside it", path=target)  # pragma: no cover
+
+
+def _write_all(fd, data):
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view) :]
+
+
+def _is_own_temporary(name, bases):
+    """True for ``.<base>.<8 random characters>.nictune`` with ``base`` in ``bases``."""
+    if not (name.startswith(".") and name.endswith(TEMP_SUFFIX)):
+        return False
+    base, _dot, random = name[1 : -len(TEMP_SUFFIX)].rpartition(".")
+    return base in bases and len(random) == _TEMP_RANDOM and all(c in _TEMP_CHARS for c in random)
+
+
+def remove_stale_temporaries(paths, before):
+    """Remove the temporary files earlier runs left beside ``paths`` (killed runs); return their names.
+
+    Only names this module makes for those very files, only regular files (never a link) owned by this user
+    and last modified before ``before`` (the start of this run). Call it while holding the files' locks: a run
+    that is still writing holds the lock, so only leftovers of ended runs can match.
+    """
+    by_dir = {}
+    for path in paths:
+        directory, base = os.path.split(real_target(path))
+        by_dir.setdefault(directory, set()).add(base)
+    euid = os.geteuid()
+    removed = []
+    for directory, bases in sorted(by_dir.items()):
+        try:
+            names = os.listdir(directory)
+        except OSError:
+            continue
+        for name in sorted(names):
+            if not _is_own_temporary(name, bases):
+                continue
+            full = os.path.join(directory, name)
+            try:
+                st = os.lstat(full)
+                if stat.S_ISREG(st.st_mode) and st.st_uid == euid and st.st_mtime < before:
+                    os.unlink(full)
+                    removed.append(full)
+            except OSError:
+                continue
+    return removed
+
+
 def write_atomically(module, path, data, backup=False):
     """Replace ``path`` with ``data`` (bytes) atomically; return the backup file name or None.
 
-    The caller has planned the write and called :func:`check_writable` already. Like Ansible's own
-    file modules, the data is not fsync'ed: the rename is atomic, durability is the file system's.
+    The caller has planned the write and called :func:`check_writable` already. Like Ansible's own file
+    modules, the data is not fsync'ed: the rename is atomic, durability is the file system's.
 
     The temporary file is made in the target's own directory so the final rename never crosses a
     file system. A symlink is followed: its target is replaced and the link stays a link.
     """
     target = real_target(path)
-    directory = os.path.dirname(target) or "."
     backup_file = module.backup_local(target) if backup else None
-    fd, tmp = tempfile.mkstemp(prefix=".%s." % os.path.basename(target), suffix=".nictune", dir=directory)
+    try:
+        fd, tmp = _create_temp(target)
+    except OSError as exc:
+        raise NicTuneError("cannot write: %s" % _oserror(exc), path=path)
     moved = False
     try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
+        try:
+            _write_all(fd, data)
+        finally:
+            os.close(fd)
         module.atomic_move(tmp, target)
         moved = True
     except OSError as exc:
-        raise NicTuneError("cannot write: %s" % exc, path=path)
+        raise NicTuneError("cannot write: %s" % _oserror(exc), path=path)
     finally:
         if not moved and os.path.lexists(tmp):
             os.unlink(tmp)
@@ -182,3 +263,100 @@ def read_bytes(path):
         return _read_fd(path, fd)
     finally:
         os.close(fd)
+
+
+class ConfigFile:
+    """One config file of a task: ``path``, ``data`` (or ``error``, a NicTuneError) and ``stat``."""
+
+    __slots__ = ("data", "error", "fd", "path", "stat")
+
+    def __init__(self, path):
+        self.path = path
+        self.data = None
+        self.error = None
+        self.fd = None
+        self.stat = None
+
+
+def _allow_open_files(count):
+    """Raise the soft limit of open files so ``count`` more can be held (a locked file stays open)."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    want = count + 256
+    if soft != resource.RLIM_INFINITY and soft < want:
+        new = want if hard == resource.RLIM_INFINITY else min(want, hard)
+        with contextlib.suppress(ValueError, OSError):
+            resource.setrlimit(resource.RLIMIT_NOFILE, (new, hard))
+
+
+def _lock_one(config, held, warn):
+    """Lock ``config``'s file and make sure the lock is on the file now at its path (another run may have replaced
+    it while this one waited); share the lock of a file already held under another name (hard link, symlink)."""
+    path = config.path
+    while True:
+        key = (config.stat.st_dev, config.stat.st_ino)
+        if key in held:
+            os.close(config.fd)
+            config.fd = None
+            return held[key]
+        if not acquire(config.fd, path):
+            warn("%s: the file system offers no file locks; a concurrent run may undo this run's change" % path)
+            held[key] = config
+            return config
+        try:
+            now = os.stat(path)
+        except OSError as exc:
+            raise NicTuneError("cannot read: %s" % _oserror(exc), path=path)
+        if (now.st_dev, now.st_ino) == key:
+            held[key] = config
+            return config
+        os.close(config.fd)
+        config.fd = None
+        config.fd, config.stat = _open_regular(path)
+
+
+@contextlib.contextmanager
+def open_configs(paths, lock=False, warn=None):
+    """Yield a ConfigFile for each of ``paths`` (same order), read; with ``lock``, locked until the block ends.
+
+    Locks are taken in the order of the files' inodes, so two runs over overlapping sets of files never wait for
+    each other in a circle; the content is read after the lock is held. A file that cannot be used gets its
+    ``error`` and no data; the others are still read.
+    """
+    warn = warn or (lambda _msg: None)
+    configs = [ConfigFile(path) for path in paths]
+    try:
+        if not lock:
+            for config in configs:
+                try:
+                    config.fd, config.stat = _open_regular(config.path)
+                    config.data = _read_fd(config.path, config.fd)
+                except NicTuneError as exc:
+                    config.error = exc
+                finally:
+                    if config.fd is not None:
+                        os.close(config.fd)
+                        config.fd = None
+            yield configs
+            return
+        _allow_open_files(len(configs))
+        for config in configs:
+            try:
+                config.fd, config.stat = _open_regular(config.path)
+            except NicTuneError as exc:
+                config.error = exc
+        held = {}
+        for config in sorted((c for c in configs if c.error is None), key=lambda c: (c.stat.st_dev, c.stat.st_ino)):
+            try:
+                owner = _lock_one(config, held, warn)
+                if owner.data is None:
+                    owner.data = _read_fd(owner.path, owner.fd)
+            except NicTuneError as exc:
+                config.error = exc
+                continue
+            config.stat, config.data = owner.stat, owner.data
+        yield configs
+    finally:
+        for config in configs:
+            if config.fd is not None:
+                os.close(config.fd)
+                config.fd = None

@@ -4,19 +4,21 @@
 """What nic_model (:func:`apply`) and nic_model_info (:func:`info`) do, for every backend (no Ansible imports).
 
 ``host`` is the narrow object of :mod:`.._common.host`; ``params`` the module's parameters. File backends
-(see :mod:`.backends`) share the workflow here: expand ``path``, read and plan every file, and only when
-every file could be planned and the result can be reported, write the changed ones (not in check mode), with diff
-and backup. Every result is valid UTF-8 whatever bytes the files hold (:func:`.._common.values.reportable`), for API
-backends too.
+(see :mod:`.backends`) share the workflow here: expand ``path``; open every file (regular files only, of bounded
+size) and, in a run that writes, lock them all and remove the temporaries killed runs left beside them; read and
+plan every file; only when every file could be planned and the result can be reported, write the changed ones
+(not in check mode), with diff and backup; then release the locks. Every result is valid UTF-8 whatever bytes the
+files hold (:func:`.._common.values.reportable`), for API backends too.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import time
 
+from .._common import files as _files
 from .._common.errors import NicTuneError
-from .._common.files import check_writable, expand_paths, read_bytes
 from .._common.models import check_model_name
 from .._common.selection import normalise_match
 from .._common.values import reportable
@@ -34,15 +36,17 @@ def _options(params):
     }
 
 
-def _collect(paths, backend, work):
-    """Run ``work(name, module, path, data)`` on every file; raise one error naming every file that failed."""
+def _collect(configs, backend, work):
+    """Run ``work(name, module, config)`` on every opened file; raise one error naming every file that failed."""
     outputs = []
     problems = []
-    for path in paths:
+    for config in configs:
+        path = config.path
         try:
-            data = read_bytes(path)  # before the backend looks at the file: only a regular file is opened
+            if config.error is not None:
+                raise config.error
             name, module = file_backend(backend, path)
-            outputs.append(work(name, module, path, data))
+            outputs.append(work(name, module, config))
         except NicTuneError as exc:
             if exc.path is None:
                 exc = NicTuneError(exc.reason, path=path, line=exc.line)
@@ -50,7 +54,7 @@ def _collect(paths, backend, work):
     if problems:
         if len(problems) == 1:
             raise problems[0]
-        summary = "%d of %d files cannot be used; nothing was written" % (len(problems), len(paths))
+        summary = "%d of %d files cannot be used; nothing was written" % (len(problems), len(configs))
         raise NicTuneError(summary, problems=problems)
     return outputs
 
@@ -76,31 +80,41 @@ def _checked_result(out):
 
 def _apply_files(host, paths, backend, options):
     """Plan every file, then (not in check mode) write the changed ones. Returns the module result."""
+    started = time.time()
+    writing = not host.check_mode
     backup = options.get("backup", False)
 
-    def plan(name, module, path, data):
+    def plan(name, module, config):
+        path, data = config.path, config.data
         new_data, result = module.plan_file(path, data, options, host.warn)
         if new_data != data:
-            check_writable(path)
+            _files.check_writable(path)
         return name, path, data, new_data, result
 
-    planned = _collect(paths, backend, plan)
-    results, diffs, writes = [], [], []
-    for name, path, data, new_data, planned_result in planned:
-        changed = new_data != data
-        result = dict(planned_result, path=path, realpath=os.path.realpath(path), backend=name, changed=changed)
-        result["restart_required"] = changed
-        if changed:
-            if host.diff_mode:
-                diffs.append(_diff(path, data, new_data))
-            writes.append((len(results), path, new_data))
-        results.append(result)
-    out = {"changed": bool(writes), "results": results}
-    if host.diff_mode:
-        out["diff"] = diffs
-    out = _checked_result(out)
-    if not host.check_mode:
-        _write(host, out["results"], writes, backup)
+    with _files.open_configs(paths, lock=writing, warn=host.warn) as configs:
+        if writing:
+            removed = _files.remove_stale_temporaries([c.path for c in configs if c.error is None], started)
+            if removed:
+                host.warn(
+                    "removed %d temporary file(s) left by interrupted runs: %s" % (len(removed), ", ".join(removed))
+                )
+        planned = _collect(configs, backend, plan)
+        results, diffs, writes = [], [], []
+        for name, path, data, new_data, planned_result in planned:
+            changed = new_data != data
+            result = dict(planned_result, path=path, realpath=os.path.realpath(path), backend=name, changed=changed)
+            result["restart_required"] = changed
+            if changed:
+                if host.diff_mode:
+                    diffs.append(_diff(path, data, new_data))
+                writes.append((len(results), path, new_data))
+            results.append(result)
+        out = {"changed": bool(writes), "results": results}
+        if host.diff_mode:
+            out["diff"] = diffs
+        out = _checked_result(out)
+        if writing:
+            _write(host, out["results"], writes, backup)
     return out
 
 
@@ -121,11 +135,13 @@ def _write(host, results, writes, backup):
 
 
 def _describe_files(host, paths, backend):
-    def describe(name, module, path, data):
-        found = module.describe_file(path, data, host.warn)
-        return dict(found, path=path, realpath=os.path.realpath(path), backend=name)
+    def describe(name, module, config):
+        found = module.describe_file(config.path, config.data, host.warn)
+        return dict(found, path=config.path, realpath=os.path.realpath(config.path), backend=name)
 
-    return _checked_result({"changed": False, "domains": _collect(paths, backend, describe)})
+    with _files.open_configs(paths) as configs:
+        domains = _collect(configs, backend, describe)
+    return _checked_result({"changed": False, "domains": domains})
 
 
 def _check_path(params):
@@ -151,7 +167,7 @@ def _paths(host, params):
         raise NicTuneError("backend %s needs path" % params["backend"])
     if params.get("domains"):
         raise NicTuneError("domains is only used with backend libvirt; with files, select them with path")
-    return expand_paths([os.path.expanduser(p) for p in params["path"]], warn=host.warn)
+    return _files.expand_paths([os.path.expanduser(p) for p in params["path"]], warn=host.warn)
 
 
 def _warn_if_nothing_selected(host, options, out):
