@@ -59,7 +59,12 @@ options:
     default: false
   backup:
     description:
-      - Files only. Keep a timestamped copy of each file that changes, next to it.
+      - Files only. Keep a timestamped copy of each file that changes, next to it, named
+        C(<file>.<pid>.<YYYY-MM-DD@HH:MM:SS>~) (with C(.<n>) before the C(~) when that name exists).
+      - The copy is created exclusively, never through a symlink, with the file's own mode from its first byte
+        (and, run as root, its owner), and gets its name only when it is complete.
+      - Refused (before any file is written) when the file's directory may be written by others than its owner
+        (group- or world-writable) and has no sticky bit.
     type: bool
     default: false
 notes:

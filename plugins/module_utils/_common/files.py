@@ -4,8 +4,8 @@
 """Files the cores read and replace (no Ansible imports): the ``path`` option expanded, reads, locks, backups and
 atomic writes.
 
-The object passed as ``module`` needs only ``backup_local(path)`` and ``atomic_move(src, dest)``
-(``AnsibleModule`` has both; ``atomic_move`` keeps owner, mode and SELinux context of ``dest``).
+The object passed as ``module`` needs only ``atomic_move(src, dest)`` (``AnsibleModule`` has it; it keeps owner,
+mode and SELinux context of ``dest``).
 
 Rules every file backend gets from here (see docs/safety.md):
 
@@ -14,17 +14,22 @@ Rules every file backend gets from here (see docs/safety.md):
 * a run that writes locks every file (``flock`` on the file itself, in inode order) from before it reads it until
   after it is replaced, and reads it under the lock;
 * temporary files are ``.<name>.<8 random characters>.nictune`` beside the file, created exclusively without
-  following links; a later run that holds the file's lock removes such files of its own user older than itself.
+  following links; a later run that holds the file's lock removes such files of its own user older than itself;
+* a backup is ``<name>.<pid>.<YYYY-MM-DD@HH:MM:SS>~`` beside the file, created exclusively, never through a link,
+  with the file's mode from its first byte, complete before it gets its name, and refused in a directory that
+  others than its owner may write unless it has the sticky bit.
 """
 
 from __future__ import annotations
 
 import contextlib
+import errno
 import glob
 import os
 import resource
 import secrets
 import stat
+import time
 
 from .errors import NicTuneError
 from .locks import acquire
@@ -84,6 +89,25 @@ def check_writable(path):
         raise NicTuneError("file is read-only (mode %04o); make it writable to let it be changed" % mode, path=path)
     if not os.access(target, os.W_OK) or not os.access(os.path.dirname(target) or ".", os.W_OK):
         raise NicTuneError("no permission to replace this file (the file or its directory is not writable)", path=path)
+
+
+def check_backup_directory(path):
+    """Raise NicTuneError unless a backup of ``path`` may be made beside it.
+
+    The rule: the directory of the real file must not be writable by group or others, unless it has the
+    sticky bit (as ``/tmp``), where nobody can remove or rename another user's files.
+    """
+    directory = os.path.dirname(real_target(path)) or "."
+    try:
+        st = os.stat(directory)
+    except OSError as exc:
+        raise NicTuneError("cannot check the directory %s for a backup: %s" % (directory, _oserror(exc)), path=path)
+    if st.st_mode & 0o022 and not st.st_mode & stat.S_ISVTX:
+        raise NicTuneError(
+            "backup refused: the directory %s (mode %04o) may be written by others than its owner and has no sticky "
+            "bit; make it writable by its owner only, or run without backup" % (directory, stat.S_IMODE(st.st_mode)),
+            path=path,
+        )
 
 
 def _temp_name(target):
@@ -149,17 +173,80 @@ def remove_stale_temporaries(paths, before):
     return removed
 
 
+def _backup_names(target):
+    stamp = time.strftime("%Y-%m-%d@%H:%M:%S", time.localtime())
+    yield "%s.%d.%s~" % (target, os.getpid(), stamp)
+    for number in range(1, 100):
+        yield "%s.%d.%s.%d~" % (target, os.getpid(), stamp, number)
+
+
+def make_backup(path):
+    """Copy the file at ``path`` beside itself; return the backup's name.
+
+    The copy is made in a new temporary file (exclusive create, no link followed, the file's mode from the first
+    byte; owner and times copied), and only when it is complete it gets its backup name, by a hard link that
+    never replaces an existing name (a link planted under the expected name is skipped, never followed).
+    """
+    target = real_target(path)
+    check_backup_directory(path)
+    try:
+        src = os.open(target, _READ_FLAGS)
+    except OSError as exc:
+        raise NicTuneError("cannot read it for a backup: %s" % _oserror(exc), path=path)
+    tmp = None
+    try:
+        st = os.fstat(src)
+        _check_regular(path, st)
+        mode = stat.S_IMODE(st.st_mode) & 0o777
+        fd, tmp = _create_temp(target, mode)
+        try:
+            while True:
+                chunk = os.read(src, 1 << 16)
+                if not chunk:
+                    break
+                _write_all(fd, chunk)
+            if os.geteuid() == 0:
+                os.fchown(fd, st.st_uid, st.st_gid)
+            os.fchmod(fd, mode)  # the umask may have narrowed it; never wider than the file's own
+            os.utime(fd, ns=(st.st_atime_ns, st.st_mtime_ns))
+        finally:
+            os.close(fd)
+        for name in _backup_names(target):
+            try:
+                os.link(tmp, name)  # fails on any existing name, a symlink included; follows none
+                return name
+            except FileExistsError:
+                continue
+            except OSError as exc:
+                if exc.errno not in (errno.EPERM, errno.EOPNOTSUPP, errno.EMLINK):
+                    raise
+            # a file system without hard links: rename, which replaces a name but never writes through a link
+            if not os.path.lexists(name):
+                os.rename(tmp, name)
+                tmp = None
+                return name
+        raise NicTuneError("cannot find a free backup name beside it", path=path)
+    except OSError as exc:
+        raise NicTuneError("cannot make a backup: %s" % _oserror(exc), path=path)
+    finally:
+        os.close(src)
+        if tmp is not None:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+
+
 def write_atomically(module, path, data, backup=False):
     """Replace ``path`` with ``data`` (bytes) atomically; return the backup file name or None.
 
-    The caller has planned the write and called :func:`check_writable` already. Like Ansible's own file
-    modules, the data is not fsync'ed: the rename is atomic, durability is the file system's.
+    The caller has planned the write and called :func:`check_writable` (and, with ``backup``,
+    :func:`check_backup_directory`) already. Like Ansible's own file modules, the data is not fsync'ed: the
+    rename is atomic, durability is the file system's.
 
     The temporary file is made in the target's own directory so the final rename never crosses a
     file system. A symlink is followed: its target is replaced and the link stays a link.
     """
     target = real_target(path)
-    backup_file = module.backup_local(target) if backup else None
+    backup_file = make_backup(path) if backup else None
     try:
         fd, tmp = _create_temp(target)
     except OSError as exc:

@@ -78,6 +78,16 @@ def _checked_result(out):
     return out
 
 
+def _hard_link_warning(config):
+    links = config.stat.st_nlink
+    if links > 1:
+        return (
+            "%s has %d hard links: it is replaced by a new file, so its other names keep the old content "
+            "(edit the file under each name, or replace the hard links by symlinks)" % (config.path, links - 1)
+        )
+    return None
+
+
 def _apply_files(host, paths, backend, options):
     """Plan every file, then (not in check mode) write the changed ones. Returns the module result."""
     started = time.time()
@@ -89,6 +99,11 @@ def _apply_files(host, paths, backend, options):
         new_data, result = module.plan_file(path, data, options, host.warn)
         if new_data != data:
             _files.check_writable(path)
+            if backup:
+                _files.check_backup_directory(path)
+            warning = _hard_link_warning(config)
+            if warning:
+                host.warn(warning)
         return name, path, data, new_data, result
 
     with _files.open_configs(paths, lock=writing, warn=host.warn) as configs:
