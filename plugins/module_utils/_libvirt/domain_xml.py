@@ -467,9 +467,10 @@ def plan(data, options, warn, path=None):
             raise NicTuneError("%s: %s" % (_nic_label(domain, nic), problem), path=path, line=nic["line"])
         iface = domain.interfaces[nic["index"]]
         edits.extend(_model_edits(domain.data, iface, model))
-        driver = iface.child("driver")
-        if driver is not None and model not in VIRTIO_MODELS:
-            edits.append(_remove_edit(domain.data, driver))
+        drivers = [child for child in iface.children if child.name == "driver"]
+        if drivers and model not in VIRTIO_MODELS:
+            # every one: libvirt reads the first, and a second one would take its place
+            edits.extend(_remove_edit(domain.data, driver) for driver in drivers)
             warn(
                 "%s: removed <driver> (options that only virtio NICs have) because model %s does not use them"
                 % (_nic_label(domain, nic), model)

@@ -116,3 +116,13 @@ def test_inserted_model_line_uses_the_file_line_ending(iface):
     new, _result, _w = _plan(data)
     assert _models(new) == ["virtio"]
     assert new.count(b"\n") == new.count(b"\r\n"), new
+
+
+def test_every_driver_element_goes_when_the_model_is_not_virtio():
+    data = _doc(
+        b"    <interface type='user'>\n      <model type='virtio'/>\n      <driver ats='on'/>\n"
+        b"      <driver queues='2'/>\n    </interface>"
+    )
+    new, _result, warnings = _plan(data, model="e1000e")
+    assert b"<driver" not in new and _models(new) == ["e1000e"]
+    assert len(warnings) == 1
