@@ -72,6 +72,14 @@ notes:
   - A Xen config that xl itself would reject (CRLF line endings, a comment on the last line without a newline,
     Python code in a legacy xm file) is refused with file, line and reason; it is never executed or evaluated.
   - A file without any write bit is treated as "do not edit" and refused, also for root.
+  - Concurrent runs on one host lose no change - a run that writes locks each file (C(flock)) and each libvirt domain
+    (a lock file per UUID) from before it reads it until after it is written, and waits up to 120 s for a lock
+    another run holds. The lock binds only runs of this collection.
+  - Temporary files are C(.<file>.<8 characters>.nictune) beside the file; a run removes those of its own user
+    that interrupted runs left beside the files it writes.
+  - A file with other hard links is replaced under the name given only (the atomic rename); the module warns.
+  - Results, diffs and messages are valid UTF-8 whatever bytes a file holds (undecodable bytes are shown as
+    C(\xNN)); files are written from their own bytes.
 requirements:
   - libvirt-python on the hypervisor for O(backend=libvirt).
 seealso:
