@@ -143,7 +143,7 @@ class Core:
         names = []
         weights = [w for w, _f in self.mutators]
         functions = [f for _w, f in self.mutators]
-        for _ in range(rng.choice((0, 1, 1, 1, 1, 2, 2, 3))):
+        for _round in range(rng.choice((0, 1, 1, 1, 1, 2, 2, 3))):
             function = rng.choices(functions, weights)[0]
             data = function(rng, data, self)
             names.append(function.__name__)

@@ -112,7 +112,7 @@ def check_backup_directory(path):
 
 def _temp_name(target):
     directory, base = os.path.split(target)
-    random = "".join(secrets.choice(_TEMP_CHARS) for _ in range(_TEMP_RANDOM))
+    random = "".join(secrets.choice(_TEMP_CHARS) for _position in range(_TEMP_RANDOM))
     return os.path.join(directory, ".%s.%s%s" % (base, random, TEMP_SUFFIX))
 
 
@@ -359,10 +359,7 @@ class ConfigFile:
 
     def __init__(self, path):
         self.path = path
-        self.data = None
-        self.error = None
-        self.fd = None
-        self.stat = None
+        self.data = self.error = self.fd = self.stat = None
 
 
 def _allow_open_files(count):
