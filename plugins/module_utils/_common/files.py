@@ -382,7 +382,7 @@ def _lock_one(config, held, warn):
             os.close(config.fd)
             config.fd = None
             return held[key]
-        if not acquire(config.fd, path):
+        if not acquire(config.fd, "this file"):
             warn("%s: the file system offers no file locks; a concurrent run may undo this run's change" % path)
             held[key] = config
             return config

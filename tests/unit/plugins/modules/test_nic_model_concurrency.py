@@ -5,12 +5,14 @@
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import subprocess
 import sys
 import time
 
+from ansible_collections.nictune.fleet.plugins.module_utils._common import locks
 from ansible_collections.nictune.fleet.plugins.module_utils._xen.backend import describe_file
 from ansible_collections.nictune.fleet.plugins.modules import nic_model
 
@@ -59,3 +61,17 @@ def test_concurrent_runs_on_different_nics_of_one_file_lose_no_update(tmp_path):
         assert not [p for p in os.listdir(tmp_path) if p.endswith(".nictune")]
     assert lost == [], lost
     assert time.monotonic() - start < 120
+
+
+def test_a_file_locked_by_another_run_is_left_alone_and_named(tmp_path, run_module, monkeypatch):
+    cfg = tmp_path / "busy.cfg"
+    cfg.write_bytes(_config())
+    monkeypatch.setattr(locks, "LOCK_TIMEOUT", 0.3)
+    with open(cfg, "rb") as other_run:
+        fcntl.flock(other_run, fcntl.LOCK_EX)
+        res = run_module(nic_model, path=[str(cfg)], model="e1000")
+        assert res.get("failed") is True and str(cfg) in res["msg"] and "locked by another run" in res["msg"]
+        assert cfg.read_bytes() == _config()
+        # check mode reads without the lock
+        assert run_module(nic_model, check=True, path=[str(cfg)], model="e1000")["changed"] is True
+    assert run_module(nic_model, path=[str(cfg)], model="e1000")["changed"] is True
