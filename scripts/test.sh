@@ -4,10 +4,12 @@
 #   scripts/test.sh                 prepare the machine, then run every stage
 #   scripts/test.sh STAGE [STAGE…]  only those stages (setup always runs first)
 #
-# Stages: lint sanity units integration lab
+# Stages: lint sanity units fuzz integration lab
 #   lint         ruff (check + format), yamllint, ansible-lint (production profile), antsibull-changelog lint
 #   sanity       ansible-test sanity --local on a copy of the tree laid out as ansible_collections/nictune/fleet
 #   units        pytest tests/unit (pure cores, modules, filters, corpus and property tests)
+#   fuzz         seeded mutation fuzzing of every core with the edit-then-reparse check (tests/fuzz, ~20 s on 2 CPUs):
+#                10,000 inputs per core; NICTUNE_FUZZ_PER_CORE and NICTUNE_FUZZ_SEED change the budget and seed
 #   integration  ansible-test integration --local: Xen files, libvirt XML files, libvirt API against
 #                test:///default and a private libvirtd started here (and stopped at the end)
 #   lab          the lab of real QEMU guests and the Molecule scenarios that use it
@@ -15,7 +17,7 @@ set -uo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$root" || exit 1
 
-all_stages=(lint sanity units integration lab)
+all_stages=(lint sanity units fuzz integration lab)
 stages=("$@")
 ((${#stages[@]})) || stages=("${all_stages[@]}")
 
@@ -70,6 +72,11 @@ stage_units() {
   PYTHONPATH="$root/.build/collections" pytest -q tests/unit -n 2 || rc=$?
   # pytest's 5 means "no tests collected": a failure here, there must be tests.
   return $rc
+}
+
+stage_fuzz() {
+  PYTHONPATH="$root/.build/collections" python tests/fuzz/run.py \
+    --per-core "${NICTUNE_FUZZ_PER_CORE:-10000}" --seed "${NICTUNE_FUZZ_SEED:-nictune}"
 }
 
 stage_integration() {

@@ -28,7 +28,10 @@ options:
       - Configuration files to work on (backends V(xen), V(libvirt_xml) and V(virtualbox)), each a file or a glob,
         so every domain of a host is handled by one task.
       - A literal path that does not exist is an error; a glob that matches no file gives a warning.
+      - An empty list is an error (it never stands for every domain); leave O(path) out to use O(backend=libvirt).
       - A symlink is followed; its target is edited and the link stays.
+      - Only regular files are read, of at most 8 MiB; a FIFO, a device, a socket or a directory given here is
+        refused before it is read (a glob skips them).
     type: list
     elements: path
   uri:
@@ -55,6 +58,7 @@ options:
     description:
       - Which NICs to select. Every key given must hold; within a key, any of the listed values will do.
         Without O(match), every NIC of every domain is selected.
+      - A O(match) that selects no NIC in any domain of the task gives a warning.
     type: dict
     suboptions:
       index:

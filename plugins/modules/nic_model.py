@@ -64,7 +64,12 @@ options:
     default: false
   backup:
     description:
-      - Files only. Keep a timestamped copy of each file that changes, next to it.
+      - Files only. Keep a timestamped copy of each file that changes, next to it, named
+        C(<file>.<pid>.<YYYY-MM-DD@HH:MM:SS>~) (with C(.<n>) before the C(~) when that name exists).
+      - The copy is created exclusively, never through a symlink, with the file's own mode from its first byte
+        (and, run as root, its owner), and gets its name only when it is complete.
+      - Refused (before any file is written) when the file's directory may be written by others than its owner
+        (group- or world-writable) and has no sticky bit.
     type: bool
     default: false
 notes:
@@ -81,6 +86,14 @@ notes:
     installed, a file whose machine is registered on the host is left alone with a reason naming O(vms), a running one
     is pending; a file with a saved machine state (C(stateFile)) is pending too. Disabled adapters are never changed.
   - The VirtualBox paths were tested against a recording stand-in for C(VBoxManage) only, no real VirtualBox.
+  - Concurrent runs on one host lose no change - a run that writes locks each file (C(flock)) and each libvirt domain
+    (a lock file per UUID) from before it reads it until after it is written, and waits up to 120 s for a lock
+    another run holds. The lock binds only runs of this collection.
+  - Temporary files are C(.<file>.<8 characters>.nictune) beside the file; a run removes those of its own user
+    that interrupted runs left beside the files it writes.
+  - A file with other hard links is replaced under the name given only (the atomic rename); the module warns.
+  - Results, diffs and messages are valid UTF-8 whatever bytes a file holds (undecodable bytes are shown as
+    C(\xNN)); files are written from their own bytes.
 requirements:
   - libvirt-python on the hypervisor for O(backend=libvirt).
   - VirtualBox (C(VBoxManage)) for O(backend=virtualbox) without O(path).
@@ -266,7 +279,7 @@ def main():
     try:
         result = run.apply(ModuleHost(module), module.params)
     except NicTuneError as exc:
-        module.fail_json(msg=str(exc), problems=[p.as_dict() for p in exc.problems])
+        module.fail_json(**run.failure(exc))
     module.exit_json(**result)
 
 

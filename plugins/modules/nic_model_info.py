@@ -212,7 +212,7 @@ def main():
     try:
         result = run.info(ModuleHost(module), module.params)
     except NicTuneError as exc:
-        module.fail_json(msg=str(exc), problems=[p.as_dict() for p in exc.problems])
+        module.fail_json(**run.failure(exc))
     module.exit_json(**result)
 
 

@@ -6,7 +6,7 @@
 Cores use exactly these members, and tests pass a small fake with the same ones:
 
 * ``check_mode``, ``diff_mode`` (booleans);
-* ``warn(msg)``;
+* ``warn(msg)`` (the message may hold undecodable bytes of a file; it is reported as valid UTF-8);
 * ``run_command(argv) -> (rc, stdout, stderr)`` (text, ``LC_ALL=C``);
 * ``which(name) -> path or None``: whether a program is installed (ask before running an optional one);
 * ``write_file(path, data, backup=False) -> backup file name or None`` (atomic replace of a config);
@@ -21,6 +21,7 @@ import os
 import tempfile
 
 from .files import write_atomically
+from .values import reportable
 
 CACHE_FILE = "nictune-cache.json"
 
@@ -74,7 +75,7 @@ class ModuleHost:
         self.diff_mode = bool(getattr(module, "_diff", False))
 
     def warn(self, msg):
-        self._module.warn(msg)
+        self._module.warn(reportable(msg))
 
     def run_command(self, argv):
         rc, out, err = self._module.run_command(argv, environ_update={"LC_ALL": "C"})

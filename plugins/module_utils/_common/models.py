@@ -508,3 +508,70 @@ def virtualbox_unwritten_type(version):
         if tuple(version) >= since:
             return written
     return VIRTUALBOX_UNWRITTEN_TYPES[-1][1]
+
+
+# -- model names as the ``model`` option gives them: one rule for every backend -----------------------------------
+
+MODEL_NAME_MAX = 64
+_MODEL_NAME_FIRST = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+_MODEL_NAME_CHARS = frozenset(_MODEL_NAME_FIRST + "_.-")
+# What a platform refuses beyond the common rule (libvirt: "Model name contains invalid characters").
+_MODEL_NAME_REFUSED = {"kvm": (".", "libvirt accepts letters, digits, '_' and '-' only")}
+PLATFORM_LABELS = {"kvm": "libvirt", "xen_hvm": "Xen HVM guests", "proxmox": "Proxmox VE", "virtualbox": "VirtualBox"}
+_UNKNOWN_MODEL_OUTCOME = {
+    "kvm": "libvirt passes it to QEMU as given, and QEMU refuses an unknown model only when the domain starts",
+    "xen_hvm": "libxl passes it to QEMU as given, and QEMU may refuse it at xl create",
+}
+
+
+def check_model_name(model, platform=None):
+    """The one rule for a model name given to any backend; returns ``model`` or raises NicTuneError.
+
+    1 to 64 ASCII letters, digits, ``_``, ``.`` and ``-``, starting with a letter or a digit. The name is never
+    stripped or re-cased here: ``"e1000\\n"`` is refused, not read as ``e1000``. ``platform`` adds what that
+    platform refuses on top (libvirt: ``.``).
+    """
+    text = model if isinstance(model, str) else None
+    problem = None
+    if not text:
+        problem = "it is empty" if text == "" else "it is not a string"
+    elif len(text) > MODEL_NAME_MAX:
+        problem = "it is longer than %d characters" % MODEL_NAME_MAX
+    elif text[0] not in _MODEL_NAME_FIRST or not set(text) <= _MODEL_NAME_CHARS:
+        problem = "use ASCII letters, digits, '_', '.' and '-' only, starting with a letter or digit"
+    else:
+        refused, why = _MODEL_NAME_REFUSED.get(platform, ("", ""))
+        if set(text) & set(refused):
+            problem = why
+    if problem:
+        raise NicTuneError("model %r is not a usable NIC model name: %s" % (model, problem))
+    return text
+
+
+def unknown_model_warning(model, platform):
+    """The warning every backend gives when it writes a model name ``platform`` does not know, or None.
+
+    libvirt compares its known names without regard to case; the other platforms compare them as written.
+    """
+    names = platform_names(platform)
+    if model in names or (platform == "kvm" and str(model).lower() in [name.lower() for name in names]):
+        return None
+    label = PLATFORM_LABELS.get(platform, platform)
+    same = canonical(model)
+    if same is not None and _BY_NAME[same].get("names", {}).get(platform):
+        return "model %r is another platform's name for %s; for %s write %s (and make sure the guest has a driver)" % (
+            model,
+            _BY_NAME[same]["title"],
+            label,
+            written_name(same, platform),
+        )
+    outcome = _UNKNOWN_MODEL_OUTCOME.get(platform, "it is written as given and may be refused when the guest starts")
+    if platform == "xen_hvm":
+        documented = xen_documented_names()
+        return "model %r is not one Xen documents for HVM guests (%s) nor a known QEMU NIC (%s); %s" % (
+            model,
+            ", ".join(documented),
+            ", ".join(name for name in names if name not in documented),
+            outcome,
+        )
+    return "model %r is not a NIC model the catalogue knows for %s (%s); %s" % (model, label, ", ".join(names), outcome)

@@ -32,11 +32,24 @@ class _Refused(Exception):
 class Node:
     """One element: name, attributes (decoded), children, and byte offsets into the scanned document.
 
-    ``start``: the ``<`` of its start tag; ``tag_end``: just after that tag's ``>``; ``end``: just after the
-    element (its end tag, or the start tag when it is empty); ``line``: the line of its start tag.
+    ``start``: the ``<`` of its start tag; ``tag_end``: just after that tag's ``>``; ``close_start``: the ``<`` of
+    its end tag (None when it is empty); ``end``: just after the element (its end tag, or the start tag when it is
+    empty); ``line``: the line of its start tag.
     """
 
-    __slots__ = ("attrs", "children", "empty", "end", "line", "name", "parent", "start", "tag_end", "text")
+    __slots__ = (
+        "attrs",
+        "children",
+        "close_start",
+        "empty",
+        "end",
+        "line",
+        "name",
+        "parent",
+        "start",
+        "tag_end",
+        "text",
+    )
 
     def __init__(self, name, attrs, *, start, tag_end, empty, line, parent):
         self.name = name
@@ -44,6 +57,7 @@ class Node:
         self.start = start
         self.tag_end = tag_end
         self.end = tag_end if empty else None
+        self.close_start = None
         self.empty = empty
         self.children = []
         self.text = []
@@ -102,7 +116,8 @@ def scan(data, path=None, what="XML"):
     def end(_name):
         node = stack.pop()
         if not node.empty:
-            node.end = data.index(b">", parser.CurrentByteIndex) + 1
+            node.close_start = parser.CurrentByteIndex
+            node.end = data.index(b">", node.close_start) + 1
 
     def chars(text):
         if stack:

@@ -10,14 +10,18 @@ task needs it and passes it in, so tests can pass the real binding opened on ``t
 models it offers) ``run_command``, ``recall`` and ``remember``. The one mutating call, ``defineXML``,
 goes through ``_define``, which is where check mode is honoured.
 
-Order of work: read and plan every selected domain; validate the model of every NIC that would change
-against the domain's emulator; only then define, one domain after the other, reading each definition
-back. If libvirt refuses one, the domains already defined get their previous definition back and the
-error names the domain and NICs; nothing stays half-changed.
+Order of work: lock every selected domain (not in check mode; a lock file per domain UUID, see
+:mod:`.._common.locks`), then read and plan every selected domain; validate the model of every NIC that
+would change against the domain's emulator; only then define, one domain after the other, reading each
+definition back; release the locks. If libvirt refuses one, the domains already defined get their
+previous definition back and the error names the domain and NICs; nothing stays half-changed.
 """
 
 from __future__ import annotations
 
+import contextlib
+
+from .._common import locks as _locks
 from .._common.errors import NicTuneError
 from . import domain_xml as _xml
 from . import emulator as _qemu
@@ -167,18 +171,28 @@ def _diff(plan, after):
 
 
 def apply(host, libvirt, uri, domains, options):
-    """nic_model with backend libvirt. Returns the module result (changed, results, diff)."""
+    """nic_model with backend libvirt. Returns the module result (changed, results, diff).
+
+    Outside check mode every selected domain is locked (:func:`.._common.locks.named_lock`, by UUID, in UUID order)
+    before its definition is read, until after it is defined, so concurrent runs on one host never lose a change.
+    """
     conn = _connect(libvirt, uri)
     try:
-        return _apply(host, libvirt, conn, uri=uri, domains=domains, options=options)
+        doms = _domains(libvirt, conn, uri, domains, persistent_only=True)
+        with contextlib.ExitStack() as held:
+            if not host.check_mode:
+                for dom in sorted(doms, key=lambda d: d.UUIDString()):
+                    what = "domain %s at %s" % (dom.name(), uri)
+                    held.enter_context(_locks.named_lock("libvirt-domain-%s" % dom.UUIDString(), what))
+            return _apply(host, libvirt, conn, uri=uri, doms=doms, options=options)
     finally:
         conn.close()
 
 
-def _apply(host, libvirt, conn, *, uri, domains, options):
+def _apply(host, libvirt, conn, *, uri, doms, options):
     plans = []
     problems = []
-    for dom in _domains(libvirt, conn, uri, domains, persistent_only=True):
+    for dom in doms:
         old_xml = dom.XMLDesc(libvirt.VIR_DOMAIN_XML_INACTIVE)
         try:
             new_data, result, domain = _xml.plan(old_xml.encode("utf-8"), options, host.warn)

@@ -3,19 +3,19 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Text-preserving NIC model editor for libvirt domain XML (no Ansible imports, no libvirt import).
 
-The document is scanned once with expat (:mod:`.._common.xml_scan`), recording the byte offsets of
-every element; an edit then splices only the ``type`` value of a ``<model>`` start tag (keeping its
-quote style), inserts a ``<model type='...'/>`` indented like the interface's other children, or
-removes a ``<driver>`` element that only virtio models accept. Every other byte of the input is kept: indentation,
-attribute order and quotes, comments, the XML declaration.
+The document is scanned once with expat, recording the byte offsets of every element (start tag,
+end of the start tag, start of the end tag, end); an edit then splices only the ``type`` value of a
+``<model>`` start tag (found by walking the tag's attributes, keeping its quote style), inserts a
+``<model type='...'/>`` indented like the interface's other children with the file's own line ending,
+or removes a ``<driver>`` element that only virtio models accept. An edit only inserts bytes or
+replaces that one value (and the ``<driver>`` element): every other byte of the input is kept,
+indentation, attribute order and quotes, comments, text, processing instructions, the XML declaration.
 
 Safety: a DOCTYPE, any entity declaration and any external entity reference are refused before
 anything is expanded; parameter entities are never parsed; nothing is fetched.
 """
 
 from __future__ import annotations
-
-import re
 
 from .._common import models as _models
 from .._common import xml_scan as _xml_scan
@@ -25,9 +25,6 @@ from .._common.selection import nic_selected
 #: Model names libvirt knows as an enum (compared case-insensitively by libvirt: ``ViRtIo`` is virtio).
 KNOWN_MODELS = _models.platform_names("kvm")
 VIRTIO_MODELS = tuple(name for name in KNOWN_MODELS if _models.is_virtio(name))
-#: libvirt refuses any other character in a model name ("Model name contains invalid characters").
-_MODEL_RE = re.compile(r"^[A-Za-z0-9_-]+$")
-_TYPE_ATTR_RE = re.compile(rb"(\s)type(\s*=\s*)(\"[^\"]*\"|'[^']*')")
 #: Interface types whose NIC is a passed-through device (no emulated model), and those that need virtio.
 _NO_MODEL_TYPES = _models.NO_MODEL_INTERFACE_TYPES
 _VIRTIO_ONLY_TYPES = _models.VIRTIO_ONLY_INTERFACE_TYPES
@@ -42,11 +39,8 @@ def canonical_model(model):
 
 
 def check_model_name(model):
-    """Raise NicTuneError unless libvirt would accept ``model`` as a name."""
-    if not _MODEL_RE.match(str(model)):
-        raise NicTuneError(
-            "model %r is not a valid libvirt NIC model name (letters, digits, '_' and '-' only)" % (model,)
-        )
+    """Raise NicTuneError unless libvirt would accept ``model`` as a name (the catalogue's rule for ``kvm``)."""
+    _models.check_model_name(model, "kvm")
 
 
 def parse(data, path=None):
@@ -204,26 +198,45 @@ def _indent_before(data, pos):
     return prefix if not prefix.strip() else None
 
 
+def _attribute_values(data, node):
+    """``{name: (start, end)}``: the byte span of each attribute value of ``node``'s start tag, quotes included.
+
+    The tag is walked attribute by attribute (:func:`.._common.xml_scan.attribute_spans`), so text inside another
+    attribute's value (``foo=" type='x'"``) is never taken for an attribute.
+    """
+    return {
+        name.encode("ascii", "replace"): (start - 1, end + 1)
+        for name, (start, end, _quote) in _xml_scan.attribute_spans(data, node).items()
+    }
+
+
 def _quote_of(data, node):
-    match = _TYPE_ATTR_RE.search(data, node.start, node.tag_end)
-    if match is not None:
-        return match.group(3)[:1].decode("ascii")
-    return "'"
+    span = _attribute_values(data, node).get(b"type")
+    return data[span[0] : span[0] + 1] if span else b"'"
+
+
+def _newline(data, pos):
+    """The line ending used around ``pos``: CRLF where the line before (or, on the first line, after) ends so."""
+    end = data.rfind(b"\n", 0, pos)
+    if end < 0:
+        end = data.find(b"\n", pos)
+    return b"\r\n" if end > 0 and data[end - 1 : end] == b"\r" else b"\n"
 
 
 def _model_edits(data, iface, model):
-    """The splices that set ``<model type>`` of ``iface`` to ``model``."""
+    """The splices that set ``<model type>`` of ``iface`` to ``model``: one value replaced, or bytes inserted."""
     model_b = model.encode("ascii")
     node = iface.child("model")
     if node is not None:
-        match = _TYPE_ATTR_RE.search(data, node.start, node.tag_end)
-        if match is not None:
-            quote = match.group(3)[:1]
-            return [(match.start(3), match.end(3), quote + model_b + quote)]
+        span = _attribute_values(data, node).get(b"type")
+        if span is not None:
+            quote = data[span[0] : span[0] + 1]
+            return [(span[0], span[1], quote + model_b + quote)]
         name_end = node.start + len(b"<model")
         return [(name_end, name_end, b" type='" + model_b + b"'")]
-    quote = _quote_of(data, iface).encode("ascii")
+    quote = _quote_of(data, iface)
     element = b"<model type=" + quote + model_b + quote + b"/>"
+    newline = _newline(data, iface.start)
     anchor = None
     for child in iface.children:
         if child.name in ("mac", "source"):
@@ -234,19 +247,28 @@ def _model_edits(data, iface, model):
         pos = anchor.end if anchor is not None else iface.tag_end
         if child_indent is None:
             return [(pos, pos, element)]
-        return [(pos, pos, b"\n" + child_indent + element)]
+        return [(pos, pos, newline + child_indent + element)]
     own_indent = _indent_before(data, iface.start)
     if own_indent is None:
         if iface.empty:
             return [(iface.tag_end - 2, iface.tag_end, b">" + element + b"</interface>")]
         return [(iface.tag_end, iface.tag_end, element)]
-    unit = _indent_unit(data, iface, own_indent)
-    inner = b"\n" + own_indent + unit + element + b"\n" + own_indent
+    child_indent = own_indent + _indent_unit(data, iface, own_indent)
     if iface.empty:
         tag = data[iface.start : iface.tag_end]
         trimmed = tag[:-2].rstrip()
+        inner = newline + child_indent + element + newline + own_indent
         return [(iface.start, iface.tag_end, trimmed + b">" + inner + b"</interface>")]
-    return [(iface.tag_end, iface.end - len(b"</interface>"), inner)]
+    # an element without child elements may still hold comments, text or processing instructions: keep
+    # them all and only insert the model, on a line of its own where the content already spans lines
+    content = data[iface.tag_end : iface.close_start]
+    if not content:
+        inner = newline + child_indent + element + newline + own_indent
+    elif b"\n" in content:
+        inner = newline + child_indent + element
+    else:
+        inner = element
+    return [(iface.tag_end, iface.tag_end, inner)]
 
 
 def _indent_unit(data, iface, own_indent):
@@ -336,9 +358,10 @@ def plan(data, options, warn, path=None):
             raise NicTuneError("%s: %s" % (_nic_label(domain, nic), problem), path=path, line=nic["line"])
         iface = domain.interfaces[nic["index"]]
         edits.extend(_model_edits(domain.data, iface, model))
-        driver = iface.child("driver")
-        if driver is not None and model not in VIRTIO_MODELS:
-            edits.append(_remove_edit(domain.data, driver))
+        drivers = [child for child in iface.children if child.name == "driver"]
+        if drivers and model not in VIRTIO_MODELS:
+            # every one: libvirt reads the first, and a second one would take its place
+            edits.extend(_remove_edit(domain.data, driver) for driver in drivers)
             warn(
                 "%s: removed <driver> (options that only virtio NICs have) because model %s does not use them"
                 % (_nic_label(domain, nic), model)
@@ -346,6 +369,9 @@ def plan(data, options, warn, path=None):
         entry.update(model_after=model, changed=True)
     if nics and not domain.pv and not any_selected:
         result.update(skipped=True, reason="no NIC selected by match")
+    unknown = _models.unknown_model_warning(model, "kvm") if edits else None
+    if unknown:
+        warn("%s: %s" % (path or "domain %s" % (domain.name or "(unnamed)"), unknown))
     new_data = _xml_scan.splice(domain.data, edits) if edits else domain.data
     return new_data, result, domain
 

@@ -4,23 +4,31 @@
 """What nic_model (:func:`apply`) and nic_model_info (:func:`info`) do, for every backend (no Ansible imports).
 
 ``host`` is the narrow object of :mod:`.._common.host`; ``params`` the module's parameters. File backends
-(see :mod:`.backends`) share the workflow here: expand ``path``, read and plan every file, and only when
-every file could be planned, write the changed ones (not in check mode), with diff and backup.
+(see :mod:`.backends`) share the workflow here: expand ``path``; open every file (regular files only, of bounded
+size) and, in a run that writes, lock them all and remove the temporaries killed runs left beside them; read and
+plan every file; only when every file could be planned and the result can be reported, write the changed ones
+(not in check mode), with diff and backup; then release the locks. Every result is valid UTF-8 whatever bytes the
+files hold (:func:`.._common.values.reportable`), for API backends too.
 """
 
 from __future__ import annotations
 
+import json
 import os
+import time
 
+from .._common import files as _files
 from .._common.errors import NicTuneError
-from .._common.files import check_writable, expand_paths, read_bytes
+from .._common.models import check_model_name
 from .._common.selection import normalise_match
+from .._common.values import reportable
 from .backends import API_BACKENDS, FILE_BACKENDS, file_backend
 
 
 def _options(params):
+    model = params.get("model")
     return {
-        "model": params.get("model"),
+        "model": None if model is None else check_model_name(model),
         "xen_type": params.get("xen_type"),
         "pin_mac": params.get("pin_mac", False),
         "backup": params.get("backup", False),
@@ -28,14 +36,17 @@ def _options(params):
     }
 
 
-def _collect(paths, backend, work):
-    """Run ``work(name, module, path, data)`` on every file; raise one error naming every file that failed."""
+def _collect(configs, backend, work):
+    """Run ``work(name, module, config)`` on every opened file; raise one error naming every file that failed."""
     outputs = []
     problems = []
-    for path in paths:
-        name, module = file_backend(backend, path)
+    for config in configs:
+        path = config.path
         try:
-            outputs.append(work(name, module, path, read_bytes(path)))
+            if config.error is not None:
+                raise config.error
+            name, module = file_backend(backend, path)
+            outputs.append(work(name, module, config))
         except NicTuneError as exc:
             if exc.path is None:
                 exc = NicTuneError(exc.reason, path=path, line=exc.line)
@@ -43,68 +54,128 @@ def _collect(paths, backend, work):
     if problems:
         if len(problems) == 1:
             raise problems[0]
-        summary = "%d of %d files cannot be used; nothing was written" % (len(problems), len(paths))
+        summary = "%d of %d files cannot be used; nothing was written" % (len(problems), len(configs))
         raise NicTuneError(summary, problems=problems)
     return outputs
 
 
 def _diff(path, before, after):
     return {
-        "before": before.decode("utf-8", "surrogateescape"),
-        "after": after.decode("utf-8", "surrogateescape"),
+        "before": before.decode("utf-8", "backslashreplace"),
+        "after": after.decode("utf-8", "backslashreplace"),
         "before_header": "%s (before)" % path,
         "after_header": "%s (after)" % path,
     }
 
 
+def _checked_result(out):
+    """``out`` made valid UTF-8 and proven serialisable as JSON, before anything is written."""
+    out = reportable(out)
+    try:
+        json.dumps(out, ensure_ascii=False).encode("utf-8")
+    except (TypeError, ValueError) as exc:
+        raise NicTuneError("the result cannot be reported (%s); nothing was written" % exc)
+    return out
+
+
+def _hard_link_warning(config):
+    links = config.stat.st_nlink
+    if links > 1:
+        return (
+            "%s has %d hard links: it is replaced by a new file, so its other names keep the old content "
+            "(edit the file under each name, or replace the hard links by symlinks)" % (config.path, links - 1)
+        )
+    return None
+
+
 def _apply_files(host, paths, backend, options):
     """Plan every file, then (not in check mode) write the changed ones. Returns the module result."""
-
+    started = time.time()
+    writing = not host.check_mode
+    backup = options.get("backup", False)
     asked = {}
 
-    def plan(name, module, path, data):
+    def plan(name, module, config):
+        path, data = config.path, config.data
         if name not in asked:  # what the backend must know from the host (e.g. which VMs run), asked once
             asked[name] = module.host_facts(host) if hasattr(module, "host_facts") else None
         new_data, result = module.plan_file(path, data, dict(options, host_facts=asked[name]), host.warn)
         if new_data != data:
-            check_writable(path)
+            _files.check_writable(path)
+            if backup:
+                _files.check_backup_directory(path)
+            warning = _hard_link_warning(config)
+            if warning:
+                host.warn(warning)
         return name, path, data, new_data, result
 
-    planned = _collect(paths, backend, plan)
-    results, diffs = [], []
-    any_changed = False
-    for name, path, data, new_data, planned_result in planned:
-        changed = new_data != data
-        result = dict(planned_result, path=path, realpath=os.path.realpath(path), backend=name, changed=changed)
-        result["restart_required"] = changed
-        if changed:
-            any_changed = True
-            if host.diff_mode:
-                diffs.append(_diff(path, data, new_data))
-            if not host.check_mode:
-                backup_file = host.write_file(path, new_data, backup=options.get("backup", False))
-                if backup_file:
-                    result["backup_file"] = backup_file
-        results.append(result)
-    out = {"changed": any_changed, "results": results}
-    if host.diff_mode:
-        out["diff"] = diffs
+    with _files.open_configs(paths, lock=writing, warn=host.warn) as configs:
+        if writing:
+            removed = _files.remove_stale_temporaries([c.path for c in configs if c.error is None], started)
+            if removed:
+                host.warn(
+                    "removed %d temporary file(s) left by interrupted runs: %s" % (len(removed), ", ".join(removed))
+                )
+        planned = _collect(configs, backend, plan)
+        results, diffs, writes = [], [], []
+        for name, path, data, new_data, planned_result in planned:
+            changed = new_data != data
+            result = dict(planned_result, path=path, realpath=os.path.realpath(path), backend=name, changed=changed)
+            result["restart_required"] = changed
+            if changed:
+                if host.diff_mode:
+                    diffs.append(_diff(path, data, new_data))
+                writes.append((len(results), path, new_data))
+            results.append(result)
+        out = {"changed": bool(writes), "results": results}
+        if host.diff_mode:
+            out["diff"] = diffs
+        out = _checked_result(out)
+        if writing:
+            _write(host, out["results"], writes, backup)
     return out
 
 
-def _describe_files(host, paths, backend):
-    def describe(name, module, path, data):
-        found = module.describe_file(path, data, host.warn)
-        return dict(found, path=path, realpath=os.path.realpath(path), backend=name)
+def _write(host, results, writes, backup):
+    done = []
+    for index, path, new_data in writes:
+        try:
+            backup_file = host.write_file(path, new_data, backup=backup)
+        except NicTuneError as exc:
+            if done:
+                exc = NicTuneError(
+                    "%s (files written before: %s)" % (exc.reason, ", ".join(done)), path=exc.path, line=exc.line
+                )
+            raise exc
+        done.append(path)
+        if backup_file:
+            results[index]["backup_file"] = reportable(backup_file)
 
-    return {"changed": False, "domains": _collect(paths, backend, describe)}
+
+def _describe_files(host, paths, backend):
+    def describe(name, module, config):
+        found = module.describe_file(config.path, config.data, host.warn)
+        return dict(found, path=config.path, realpath=os.path.realpath(config.path), backend=name)
+
+    with _files.open_configs(paths) as configs:
+        domains = _collect(configs, backend, describe)
+    return _checked_result({"changed": False, "domains": domains})
+
+
+def _check_path(params):
+    """An empty ``path`` list (an empty inventory variable) is an error, never "every domain"."""
+    if params.get("path") is not None and not params["path"]:
+        raise NicTuneError(
+            "path is an empty list: give at least one file or glob (an empty list never stands for every domain; "
+            "to work on libvirt domains, leave path out and set backend: libvirt)"
+        )
 
 
 def _api_backend(params):
     backend = params["backend"]
     if backend in API_BACKENDS and not (params.get("path") and backend in FILE_BACKENDS):
         return API_BACKENDS[backend]
-    if backend == "auto" and not params.get("path"):
+    if backend == "auto" and params.get("path") is None:
         return API_BACKENDS["virtualbox" if params.get("vms") else "libvirt"]
     return None
 
@@ -116,21 +187,40 @@ def _paths(host, params):
         raise NicTuneError("domains is only used with backend libvirt; with files, select them with path")
     if params.get("vms"):
         raise NicTuneError("vms is only used with backend virtualbox without path; with files, select them with path")
-    return expand_paths([os.path.expanduser(p) for p in params["path"]], warn=host.warn)
+    return _files.expand_paths([os.path.expanduser(p) for p in params["path"]], warn=host.warn)
+
+
+def _warn_if_nothing_selected(host, options, out):
+    results = out.get("results") or []
+    if options["match"] and results and not any(n.get("selected") for r in results for n in r.get("nics") or []):
+        host.warn(
+            "match selected no NIC in the %d domain(s) of this task (match: %s); nothing was changed"
+            % (len(results), json.dumps(options["match"], sort_keys=True))
+        )
 
 
 def apply(host, params):
     """nic_model: set the model of the selected NICs. Returns the module result."""
+    _check_path(params)
     options = _options(params)
     api = _api_backend(params)
     if api is not None:
-        return api.apply(host, params, options)
-    return _apply_files(host, _paths(host, params), params["backend"], options)
+        out = _checked_result(api.apply(host, params, options))
+    else:
+        out = _apply_files(host, _paths(host, params), params["backend"], options)
+    _warn_if_nothing_selected(host, options, out)
+    return out
 
 
 def info(host, params):
     """nic_model_info: every domain and NIC. Returns the module result."""
+    _check_path(params)
     api = _api_backend(params)
     if api is not None:
-        return api.info(host, params)
+        return _checked_result(api.info(host, params))
     return _describe_files(host, _paths(host, params), params["backend"])
+
+
+def failure(exc):
+    """The ``fail_json`` arguments for a NicTuneError: message and located problems, valid UTF-8."""
+    return reportable({"msg": str(exc), "problems": [p.as_dict() for p in exc.problems]})

@@ -34,24 +34,17 @@ Rules (following xl/libxl):
 
 from __future__ import annotations
 
-import re
-
 from .._common import models as _models
 from .._common.errors import NicTuneError
-from .._common.selection import nic_selected
+from .._common.selection import nic_selected, normalise_mac
 from .stable_mac import xen_stable_mac
 from .vif_spec import VifSpec
 from .xl_config import XlConfig
 
 DEFAULT_MODEL = _models.PLATFORM_DEFAULTS["xen_hvm"]
-# Models Xen documents for HVM guests (xl.cfg(5), xl-network-configuration).
-XEN_DOCUMENTED_MODELS = _models.xen_documented_names()
-# Every model= name the catalogue knows for Xen HVM guests; the undocumented ones are QEMU NIC devices
-# libxl passes through to QEMU's -device / -net nic,model= unchanged.
-KNOWN_MODELS = _models.platform_names("xen_hvm")
-QEMU_NIC_MODELS = tuple(name for name in KNOWN_MODELS if name not in XEN_DOCUMENTED_MODELS)
+# Model names: the catalogue's one rule (models.check_model_name) and its warning for names Xen does not
+# document and QEMU is not known to offer (models.unknown_model_warning).
 XEN_TYPES = ("ioemu", "vif")
-_MODEL_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 
 
 def _prefix_of(value, word):
@@ -167,26 +160,11 @@ def _match_view(nic, nic_type, guest_type):
 def _check_options(options):
     model = options.get("model")
     if model is not None:
-        model = str(model)
-        if not _MODEL_RE.match(model):
-            raise NicTuneError("model %r is not a usable NIC model name" % model)
+        model = _models.check_model_name(model, "xen_hvm")
     xen_type = options.get("xen_type")
     if xen_type is not None and xen_type not in XEN_TYPES:
         raise NicTuneError("xen_type must be one of %s, got %r" % (", ".join(XEN_TYPES), xen_type))
     return model, xen_type, bool(options.get("pin_mac")), options.get("match") or {}
-
-
-def _model_warning(model):
-    if model == "virtio":
-        return (
-            "model 'virtio' is libvirt's name; Xen passes the model to QEMU as a device name, "
-            "so use virtio-net-pci (and make sure the guest has a virtio driver)"
-        )
-    return (
-        "model %r is not one Xen documents for HVM guests (%s) nor a known QEMU NIC (%s); it is written as "
-        "given and QEMU may refuse it at xl create"
-        % (model, ", ".join(XEN_DOCUMENTED_MODELS), ", ".join(QEMU_NIC_MODELS))
-    )
 
 
 def _nic_entry(nic, nic_type, model_before, model_after, selected, changed, skipped, reason):
@@ -202,6 +180,34 @@ def _nic_entry(nic, nic_type, model_before, model_after, selected, changed, skip
         "skipped": skipped,
         "reason": reason,
     }
+
+
+def _macs_in_use(nics):
+    """``{mac: NIC index}`` of the MACs written in the domain's NICs (normalised spelling)."""
+    used = {}
+    for nic in nics:
+        mac = normalise_mac(nic.spec.get("mac"))
+        if mac is not None:
+            used.setdefault(mac, nic.index)
+    return used
+
+
+def _unused_stable_mac(path, domain, nic, macs_in_use, warn):
+    """The stable MAC for ``nic``, or, when another NIC of the domain has that MAC already (a NIC was removed and
+    the others moved up), the next stable candidate no NIC has; warns then. Records the MAC in ``macs_in_use``."""
+    mac = xen_stable_mac(domain, nic.index)
+    attempt = 0
+    while mac in macs_in_use:
+        attempt += 1
+        mac = xen_stable_mac(domain, nic.index, attempt)
+    if attempt:
+        first = xen_stable_mac(domain, nic.index)
+        warn(
+            "%s:%d: pin_mac: the stable MAC %s of NIC %d is already used by NIC %d of domain %s; wrote %s instead"
+            % (path, nic.line, first, nic.index, macs_in_use[first], domain, mac)
+        )
+    macs_in_use[mac] = nic.index
+    return mac
 
 
 def plan_file(path, data, options, warn):
@@ -230,6 +236,7 @@ def plan_file(path, data, options, warn):
     model_written = False
     handled = 0
     reasons = []
+    macs_in_use = _macs_in_use(nics)
     for nic in nics:
         spec = nic.spec
         type_before = _effective_type(spec, guest_type)
@@ -271,7 +278,7 @@ def plan_file(path, data, options, warn):
                     path=path,
                     line=nic.line,
                 )
-            spec.set("mac", xen_stable_mac(domain, nic.index))
+            spec.set("mac", _unused_stable_mac(path, domain, nic, macs_in_use, warn))
         new_text = spec.to_text()
         changed = new_text != nic.before_text
         if changed:
@@ -284,8 +291,9 @@ def plan_file(path, data, options, warn):
             cfg.replace_string(nic.atom, new_text)
         result["nics"].append(_nic_entry(nic, type_after, model_before, model_after, True, changed, False, None))
 
-    if model_written and model not in KNOWN_MODELS:
-        warn("%s: %s" % (path, _model_warning(model)))
+    unknown = _models.unknown_model_warning(model, "xen_hvm") if model_written else None
+    if unknown:
+        warn("%s: %s" % (path, unknown))
     if not handled:
         if not any(n["selected"] for n in result["nics"]):
             result.update(skipped=True, reason="no NIC selected by match")

@@ -27,8 +27,9 @@ difference: a NUL byte inside a string is refused, because xl would silently cut
 
 Every byte that is not edited is kept: :meth:`XlConfig.to_bytes` returns the input unchanged until
 :meth:`XlConfig.replace_string` is called, which swaps the text of one string token and keeps its
-quote style. The parser works on the bytes decoded as latin-1 (one character per byte), so token
-spans are byte offsets.
+quote style and the escapes (``\\t``, ``\\"`` ...) of the parts of the value that do not change.
+The parser works on the bytes decoded as latin-1 (one character per byte), so token spans are byte
+offsets.
 """
 
 from __future__ import annotations
@@ -161,20 +162,27 @@ def _dequote(token, fail):
         fail("NUL byte inside a string: xl would silently cut the value there")
     if "\\" not in body:
         return _to_str(body)
+    return _to_str("".join(value for _raw, value in _units(body, fail)))
+
+
+def _units(body, fail):
+    """A string body holding backslashes as ``[(raw, value)]``: runs of plain text and single escape sequences."""
     out = []
     pos = 0
     size = len(body)
     while True:
         nxt = body.find("\\", pos)
         if nxt < 0:
-            out.append(body[pos:])
-            break
-        out.append(body[pos:nxt])
+            if pos < size:
+                out.append((body[pos:], body[pos:]))
+            return out
+        if nxt > pos:
+            out.append((body[pos:nxt], body[pos:nxt]))
         char = body[nxt + 1]  # the lexer guarantees a character after a backslash
         pos = nxt + 2
         simple = _SIMPLE_ESCAPES.get(char)
         if simple is not None:
-            out.append(simple)
+            out.append((body[nxt:pos], simple))
         elif char == "x":
             fail("\\x escape in a string: xl's parser refuses every \\x escape")
         elif "0" <= char <= "7":
@@ -186,18 +194,57 @@ def _dequote(token, fail):
             if digits < 2:
                 fail("invalid digit after backslash in a string (xl needs two more decimal digits)")
             pos += digits
+            out.append((body[nxt:pos], ""))
         else:
             fail("invalid character after backslash in a string: \\%s" % char)
-    return _to_str("".join(out))
+
+
+def _escape(text, quote):
+    """Latin-1 ``text`` as string-token body text in ``quote`` style (escaping only what must be)."""
+    if "\x00" in text:
+        raise ValueError("a NUL character cannot be written into an xl string")
+    return text.replace("\\", "\\\\").replace(quote, "\\" + quote).replace("\n", "\\n")
 
 
 def _quote(value, quote):
-    """``value`` as the body of a string token in ``quote`` style (escaping only what must be)."""
+    """``value`` as a string token in ``quote`` style (escaping only what must be)."""
+    return quote + _escape(_to_latin(value), quote) + quote
+
+
+def _requote(token, value):
+    """String token ``token`` (latin-1 text) holding ``value`` instead, written as much like before as possible.
+
+    The units (characters and escape sequences) at the start and at the end of the old body that still give
+    the start and end of the new value are kept as written; only the part in between is written anew.
+    """
+    quote = token[0]
     text = _to_latin(value)
-    if "\x00" in text:
-        raise ValueError("a NUL character cannot be written into an xl string")
-    text = text.replace("\\", "\\\\").replace(quote, "\\" + quote).replace("\n", "\\n")
-    return quote + text + quote
+    body = token[1:-1]
+    if "\\" not in body:
+        units = [(char, char) for char in body]
+    else:
+        units = []
+        for raw, plain in _units(body, _parsed_already):
+            units.extend([(char, char) for char in raw] if raw == plain else [(raw, plain)])
+    head, pos = 0, 0
+    while head < len(units) and text.startswith(units[head][1], pos):
+        pos += len(units[head][1])
+        head += 1
+    tail, end = len(units), len(text)
+    while tail > head and end - len(units[tail - 1][1]) >= pos and text.endswith(units[tail - 1][1], 0, end):
+        end -= len(units[tail - 1][1])
+        tail -= 1
+    new_body = "".join(raw for raw, _plain in units[:head]) + _escape(text[pos:end], quote)
+    new_body += "".join(raw for raw, _plain in units[tail:])
+    new_token = quote + new_body + quote
+    # an escape kept before new text could read on into it (xl's backslash-digit quirk): check, else write anew
+    if _dequote(new_token, _parsed_already) != value:
+        return _quote(value, quote)
+    return new_token
+
+
+def _parsed_already(reason):  # pragma: no cover - the tokens handled here were accepted by the parser
+    raise ValueError(reason)
 
 
 class XlConfig:
@@ -265,8 +312,9 @@ class XlConfig:
         """
         if atom.kind != "string" or atom.start is None:
             raise ValueError("only a string token of the file can be replaced, not %r" % (atom,))
-        new_text = _quote(new_value, atom.quote)
-        if new_text == self._data[atom.start : atom.end].decode("latin-1"):
+        old_text = self._data[atom.start : atom.end].decode("latin-1")
+        new_text = _requote(old_text, new_value)
+        if new_text == old_text:
             self._edits.pop(atom.start, None)
         else:
             self._edits[atom.start] = (atom.end, new_text.encode("latin-1"))

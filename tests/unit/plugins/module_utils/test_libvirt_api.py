@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import os
+import threading
 import uuid
 
 import pytest
@@ -272,3 +273,55 @@ def test_missing_emulator(make_host):
     with pytest.raises(NicTuneError) as err:
         qemu_models.offered_models(make_host(), "/nonexistent/qemu-system-x86_64")
     assert "/nonexistent/qemu-system-x86_64" in str(err.value)
+
+
+NICS8 = "".join(
+    "<interface type='network'><mac address='52:54:00:40:00:%02x'/><source network='lan'/>"
+    "<model type='rtl8139'/></interface>" % i
+    for i in range(8)
+)
+
+
+def _apply_in_threads(count, name, model):
+    errors = []
+
+    def one(index):
+        try:
+            _apply(Host(), [name], model, {"index": index})
+        except Exception as exc:  # pylint: disable=broad-except
+            errors.append(exc)
+
+    threads = [threading.Thread(target=one, args=(i,)) for i in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    return errors
+
+
+def test_concurrent_runs_on_different_nics_of_one_domain_lose_no_update(conn):
+    lost = []
+    for round_no in range(6):
+        name = conn.make(NICS8)
+        model = ("e1000", "e1000e")[round_no % 2]
+        assert _apply_in_threads(8, name, model) == []
+        models = _models(conn, name)
+        if models != [model] * 8:
+            lost.append(models)
+    assert lost == []
+
+
+def test_a_domain_locked_by_another_run_is_not_changed(conn, monkeypatch):
+    from ansible_collections.nictune.fleet.plugins.module_utils._common import locks
+
+    name = conn.make(NICS3)
+    monkeypatch.setattr(locks, "LOCK_TIMEOUT", 0.3)
+    key = "libvirt-domain-%s" % conn.lookupByName(name).UUIDString()
+    with locks.named_lock(key, "the test"):
+        with pytest.raises(NicTuneError) as err:
+            _apply(Host(), [name], "e1000e")
+        assert "domain %s" % name in str(err.value) and "locked by another run" in str(err.value)
+        assert _models(conn, name) == ["rtl8139", "e1000", "virtio"]
+        out = _apply(Host(check_mode=True), [name], "e1000e")  # check mode reads only and does not wait
+        assert out["changed"]
+    assert _apply(Host(), [name], "e1000e")["changed"]

@@ -199,9 +199,6 @@ def test_vms_go_through_vboxmanage_and_path_does_not(tmp_path, capsys, monkeypat
     assert res["failed"] is True and "vms is only used" in res["msg"]
 
 
-@pytest.mark.xfail(
-    strict=False, reason="the shared diff decodes files as UTF-8; run.py is being hardened for ISO-8859-1"
-)
 def test_vbox_latin1_file_diff_is_valid_utf8(tmp_path, capsys):
     vbox = tmp_path / "b.vbox"
     latin1 = b'<?xml version="1.0" encoding="ISO-8859-1"?>' + VBOX[21:].replace(b"web01", "büro".encode("latin-1"))
