@@ -12,6 +12,9 @@ cd "$root"
 bash scripts/setup.sh
 export ANSIBLE_COLLECTIONS_PATH="$root/.build/collections:$root/.build/ansible-pkg"
 export PATH="$root/.venv/bin:$PATH"
+# A readable progress (a line per phase and per host, the plan, the final table, the report's path); the full log
+# goes to ansible.log in the report directory. Set ANSIBLE_STDOUT_CALLBACK=default for Ansible's own output.
+export ANSIBLE_STDOUT_CALLBACK=${ANSIBLE_STDOUT_CALLBACK:-nictune.fleet.progress}
 lab_dir=${NICTUNE_LAB_DIR:-$HOME/.cache/nictune/lab}
 ansible-playbook playbooks/lab_up.yml -e "lab_dir=$lab_dir"
 exec ansible-playbook -i "$lab_dir/inventory.yml" playbooks/upgrade_nics.yml "$@"

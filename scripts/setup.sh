@@ -75,4 +75,4 @@ if [ -n "$pipver" ]; then
   mkdir -p "$cache"
   install -m 0644 scripts/get_pip_standin.py "$cache/get_pip_${pipver//./_}.py"
 fi
-say "ready: $(.venv/bin/ansible --version | head -1)"
+say "ready: $(.venv/bin/ansible --version | sed -n 1p)"

@@ -8,6 +8,7 @@
 #   molecule upgrade        the main job: converge, idempotence, check, verify
 #   pytest tests/lab        rollback of a guest that stops answering, a probe whose guest dies, AWX runner
 #   lab_down, then tests/lab/test_lab_down.py: no process, namespace, bridge or tap left
+#   tests/lab/test_lab_dir_anywhere.py: a lab whose lab_dir is below /tmp (its endpoint only), up and down
 set -uo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$root" || exit 1
@@ -29,6 +30,9 @@ step() {
 
 trap 'ansible-playbook playbooks/lab_down.yml >/dev/null 2>&1' EXIT
 
+# Every scenario shares one lab and expects it fresh (guests on rtl8139): take down whatever an earlier run left.
+step "lab_down (start from a fresh lab)" ansible-playbook playbooks/lab_down.yml
+
 step "molecule default: the lab itself (brings it up)" molecule test -s default
 if ! ansible -i "$HOME/.cache/nictune/lab/inventory.yml" all -m ansible.builtin.ping -o >/dev/null; then
   echo "the lab is not up: the other lab tests cannot run"
@@ -39,11 +43,13 @@ else
   step "molecule probe" molecule test -s probe
   step "molecule upgrade" molecule test -s upgrade
   step "pytest tests/lab (rollback, probe failure, AWX runner)" \
-    pytest -q -p no:cacheprovider --durations=0 tests/lab --deselect tests/lab/test_lab_down.py
+    pytest -q -p no:cacheprovider --durations=0 tests/lab --deselect tests/lab/test_lab_down.py \
+    --deselect tests/lab/test_lab_dir_anywhere.py
 fi
 step "lab_down" ansible-playbook playbooks/lab_down.yml
 step "lab_down again (harmless)" ansible-playbook playbooks/lab_down.yml
 step "nothing of the lab is left" pytest -q -p no:cacheprovider tests/lab/test_lab_down.py
+step "a lab_dir below /tmp works (the endpoint alone)" pytest -q -p no:cacheprovider tests/lab/test_lab_dir_anywhere.py
 trap - EXIT
 printf '%s\n' "${results[@]}"
 exit $rc

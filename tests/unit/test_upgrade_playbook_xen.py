@@ -54,8 +54,10 @@ def _inventory(tmp_path, configs, link):
     return path
 
 
-def _run(inventory, report_dir, *extra):
+def _run(inventory, report_dir, *extra, callback=None):
     env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=COLLECTIONS, ANSIBLE_NOCOLOR="1")
+    if callback:
+        env["ANSIBLE_STDOUT_CALLBACK"] = callback
     cmd = [ANSIBLE_PLAYBOOK, "-i", str(inventory), os.path.join(ROOT, "playbooks", "upgrade_nics.yml")]
     cmd += ["-e", "nictune_report_dir=%s" % report_dir, *extra]
     run = subprocess.run(cmd, capture_output=True, text=True, env=env, check=False, cwd=str(report_dir.parent))
@@ -73,7 +75,8 @@ def upgraded(tmp_path_factory):
     check = _run(inventory, tmp / "check", "--check")
     first = _run(inventory, tmp / "first")
     second = _run(inventory, tmp / "second")
-    return {"configs": configs, "tmp": tmp, "check": check, "first": first, "second": second}
+    third = _run(inventory, tmp / "third", callback="nictune.fleet.progress")
+    return {"configs": configs, "tmp": tmp, "check": check, "first": first, "second": second, "third": third}
 
 
 def _report(upgraded, name):
@@ -115,3 +118,17 @@ def test_second_run_changes_nothing(upgraded):
     assert {g["decision"] for g in guests.values()} == {"kept", "skipped"}
     assert "nothing to change" in upgraded["second"]
     assert "changed=0" in upgraded["second"].split("PLAY RECAP", 1)[1]
+
+
+def test_progress_callback_prints_a_readable_run_and_keeps_the_full_log(upgraded):
+    out = upgraded["third"].splitlines()
+    assert out[0] == "nictune.fleet: upgrade_nics.yml"
+    assert "== Plan each guest (what it can drive, what to switch to)" in out
+    assert "  web01: done, no change" in out and "  xen-host: done, no change" in out
+    assert "  web01: kept xen_pv (already on xen_pv)" in out  # the final table
+    assert any(line.startswith("  nothing to change: 2 kept, 1 skipped. Report: ") for line in out)
+    assert out[-1] == "full log: %s" % (upgraded["tmp"] / "third" / "ansible.log")
+    assert len(out) < 40, "\n".join(out)
+    log = (upgraded["tmp"] / "third" / "ansible.log").read_text()
+    assert "TASK [nictune.fleet.nic_model : Read every domain definition on this hypervisor]" in log
+    assert '"changed": false' in log

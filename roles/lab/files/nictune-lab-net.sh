@@ -39,7 +39,9 @@ case "$cmd" in
       ip -n "$ns" link add "$br" type bridge stp_state 0 forward_delay 0
       changed=1
     fi
-    if ! ip -n "$ns" -o addr show dev "$br" | grep -qw "inet ${cidr}"; then
+    # read the addresses first: with pipefail, grep -q ending the pipe early would read as "no such address"
+    addrs=$(ip -n "$ns" -o addr show dev "$br")
+    if ! grep -qw "inet ${cidr}" <<<"$addrs"; then
       ip -n "$ns" addr add "$cidr" dev "$br"
       changed=1
     fi
