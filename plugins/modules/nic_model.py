@@ -72,6 +72,28 @@ options:
         (group- or world-writable) and has no sticky bit.
     type: bool
     default: false
+  apply:
+    description:
+      - libvirt only (O(backend=libvirt)). How the change reaches a running domain.
+      - V(config) changes the persistent definition only; the new model takes effect at the next cold start.
+      - V(live) also swaps the selected NICs of the running domain - each is hot-unplugged and a NIC of the new model
+        with the same MAC, source, target and user alias, bandwidth, VLAN, filterref, link state and (the slot being
+        free again) PCI address is hot-plugged - so no restart is needed. Fails, before anything changes, for a domain
+        that is not running or whose machine type or bus has no hot-plug.
+      - V(auto) swaps live where the domain runs and its machine type and bus allow it, and changes the persistent
+        definition only elsewhere, with the reason in RV(results[].apply_reason).
+      - The unplug needs the guest's cooperation (ACPI hot-unplug). When it is not acknowledged within
+        O(detach_timeout), nothing else is done to the running domain; the result says so
+        (RV(results[].live_pending)) and the new model waits for a restart. When the new NIC cannot be plugged, the
+        old one is plugged back at once and the persistent definition put back; the task fails.
+      - Files (every other backend) are changed for the next start only; V(live) and V(auto) are refused there.
+    type: str
+    choices: [config, live, auto]
+    default: config
+  detach_timeout:
+    description: Seconds to wait for the guest to acknowledge the hot-unplug of a NIC (O(apply=live) or V(auto)).
+    type: int
+    default: 20
 notes:
   - Xen PV and PVH guests use netfront and have no emulated NIC model; their vifs are reported as skipped.
   - A Xen config that xl itself would reject (CRLF line endings, a comment on the last line without a newline,
@@ -170,7 +192,9 @@ results:
       description: Whether this domain's definition changed (or would, in check mode).
       type: bool
     restart_required:
-      description: True where the definition changed; it takes effect only at the next cold start.
+      description:
+        - True where the change takes effect only at the next cold start (files; a running libvirt domain whose NICs
+          were not swapped live).
       type: bool
     state:
       description:
@@ -208,6 +232,21 @@ results:
       description: The backup made, when O(backup=true) and the file changed.
       type: str
       returned: changed and backup requested
+    apply_method:
+      description:
+        - libvirt - V(live) when the running domain's NICs were swapped (or would be, in check mode), V(config) when
+          only the persistent definition changed.
+      type: str
+      returned: backend libvirt
+    apply_reason:
+      description: libvirt - why that path was taken.
+      type: str
+      returned: backend libvirt
+    live_pending:
+      description:
+        - libvirt - true when the guest did not acknowledge an unplug in time; the new model waits for a restart.
+      type: bool
+      returned: backend libvirt
     nics:
       description: Every NIC of the domain.
       type: list

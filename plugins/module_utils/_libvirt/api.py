@@ -25,6 +25,7 @@ from .._common import locks as _locks
 from .._common.errors import NicTuneError
 from . import domain_xml as _xml
 from . import emulator as _qemu
+from . import live as _live
 from .connection import connect as _connect
 from .connection import message as _message
 
@@ -104,6 +105,40 @@ class _Plan:
         self.domain = domain
         self.state = state
         self.changing = [n for n in result["nics"] if n["changed"]]
+        self.method = "config"  # or "live": the running domain's NICs are swapped too
+        self.method_reason = None
+        self.swaps = []  # (mac, old element, new element, model) of the running domain
+
+
+def _plan_live(libvirt, plan, options):
+    """Decide how ``plan``'s change reaches the running domain (``options["apply"]``: config, live or auto)."""
+    wanted = options.get("apply") or "config"
+    if wanted == "config" or not plan.changing:
+        plan.method_reason = "apply is config: the persistent definition only" if wanted == "config" else None
+        return
+    running = bool(plan.dom.isActive())
+    live_xml = plan.dom.XMLDesc(0).encode("utf-8") if running else None
+    live_domain = _xml.Domain(live_xml) if running else None
+    live_nics = {nic["mac"]: nic for nic in live_domain.nics()} if running else {}
+    changing = [live_nics.get(nic["mac"]) for nic in plan.changing]
+    blocker = None
+    if running and any(nic is None for nic in changing):
+        blocker = "a NIC to change is not in the running domain (it differs from the persistent definition)"
+    blocker = blocker or _live.live_blocker(live_domain, [n for n in changing if n], running)
+    if blocker:
+        if wanted == "live":
+            raise NicTuneError("domain %s: apply is live, but %s" % (plan.name, blocker))
+        plan.method_reason = "%s: the new model takes effect at the next restart" % blocker
+        return
+    macs = [nic["mac"] for nic in changing]
+    swapped, _result, _domain = _xml.plan(live_xml, dict(options, match={"mac": macs}), lambda _msg: None)
+    swapped_domain = _xml.Domain(swapped)
+    for nic in plan.changing:
+        old = _live.portable(_live.interface_xml(live_domain, nic["mac"]))
+        new = _live.portable(_live.interface_xml(swapped_domain, nic["mac"]))
+        plan.swaps.append((nic["mac"], old, new, nic["model_after"]))
+    plan.method = "live"
+    plan.method_reason = "the running domain's NICs are swapped (unplug, then plug the new model with the same MAC)"
 
 
 def _validate(host, uri, plans):
@@ -209,6 +244,8 @@ def _apply(host, libvirt, conn, *, uri, doms, options):
             raise NicTuneError(problems[0].reason + "; nothing was changed")
         raise NicTuneError("%d domains cannot be changed; nothing was changed" % len(problems), problems=problems)
     _validate(host, uri, plans)
+    for plan in plans:
+        _plan_live(libvirt, plan, options)
 
     done = []
     results, diffs = [], []
@@ -235,6 +272,23 @@ def _apply(host, libvirt, conn, *, uri, doms, options):
                 else:
                     reason += "nothing was changed (%d domain(s) defined before were restored)" % len(done)
                 raise NicTuneError(reason)
+        pending = None
+        if plan.swaps and not host.check_mode:
+            try:
+                swapped = _live.swap(libvirt, plan.dom, plan.swaps, options.get("detach_timeout") or 20)
+            except NicTuneError as exc:
+                failed = _rollback(host, conn, done)
+                raise NicTuneError(
+                    "domain %s: %s; %s"
+                    % (
+                        plan.name,
+                        exc.reason,
+                        "restoring the previous definition FAILED for %s" % ", ".join(failed)
+                        if failed
+                        else "the persistent definitions were put back (%d domain(s))" % len(done),
+                    )
+                )
+            pending = swapped["pending"]
         after = _xml.Domain(after_xml)
         changed = after_xml != plan.old_xml if not host.check_mode else bool(plan.changing)
         entry = dict(
@@ -243,7 +297,12 @@ def _apply(host, libvirt, conn, *, uri, doms, options):
             uuid=after.uuid,
             state=plan.state,
             changed=changed,
-            restart_required=_live_differs(libvirt, plan.dom, after),
+            apply_method="config" if pending else plan.method,
+            apply_reason=pending or plan.method_reason,
+            live_pending=bool(pending),
+            # in check mode a live swap is only planned: the running domain would match the definition after it
+            restart_required=not (host.check_mode and plan.method == "live")
+            and _live_differs(libvirt, plan.dom, after),
         )
         if not changed:
             for nic in entry["nics"]:

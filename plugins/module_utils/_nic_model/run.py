@@ -33,6 +33,8 @@ def _options(params):
         "pin_mac": params.get("pin_mac", False),
         "backup": params.get("backup", False),
         "match": normalise_match(params.get("match")),
+        "apply": params.get("apply") or "config",
+        "detach_timeout": params.get("detach_timeout") or 20,
     }
 
 
@@ -204,6 +206,11 @@ def apply(host, params):
     _check_path(params)
     options = _options(params)
     api = _api_backend(params)
+    if options["apply"] != "config" and getattr(api, "name", None) != "libvirt":
+        raise NicTuneError(
+            "apply: %s swaps the NICs of running domains through the libvirt API: it needs backend libvirt (files "
+            "are changed for the next start only; leave apply at config)" % options["apply"]
+        )
     if api is not None:
         out = _checked_result(api.apply(host, params, options))
     else:

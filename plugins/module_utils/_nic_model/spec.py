@@ -32,6 +32,8 @@ def apply_spec():
         xen_type=dict(type="str", choices=["ioemu", "vif"]),
         pin_mac=dict(type="bool", default=False),
         backup=dict(type="bool", default=False),
+        apply=dict(type="str", default="config", choices=["config", "live", "auto"]),
+        detach_timeout=dict(type="int", default=20),
         match=dict(
             type="dict",
             options=dict(
