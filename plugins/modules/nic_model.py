@@ -8,17 +8,19 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 ---
 module: nic_model
-short_description: Set the emulated NIC model of Xen and libvirt guests
+short_description: Set the emulated NIC model of Xen, libvirt and Proxmox VE guests
 version_added: 0.1.0
 description:
   - Sets the model of the selected NICs of one or many domains, in Xen xl.cfg/xm files, in persistent
-    libvirt domain definitions (through the libvirt API) or in libvirt domain XML files.
+    libvirt domain definitions (through the libvirt API), in libvirt domain XML files, or in Proxmox VE
+    qemu-server VM configs (through C(qm set), or in the files; see O(proxmox_mode)).
   - Only the model (and with O(pin_mac) a missing MAC, with O(xen_type) the Xen vif type) changes; every
     other byte of a file is kept, and so are MAC and PCI addresses.
   - All domains are read and planned before anything is written. If any file cannot be parsed, the task
     fails naming every bad file and line, and writes none.
   - The change takes effect at the next cold start of the guest (C(xl create), or libvirt C(destroy)/C(start));
-    the module never restarts a guest and reports RV(results[].restart_required) instead.
+    the module never restarts a guest and reports RV(results[].restart_required) instead. On Proxmox VE with
+    C(qm), a running VM whose C(hotplug) includes C(network) gets the new NIC at once (Proxmox hot-swaps it).
 author:
   - nictune.fleet maintainers (@nictune)
 extends_documentation_fragment:
@@ -39,6 +41,10 @@ options:
         V(ne2k_pci), V(pcnet), V(i82551), V(i82557b), V(i82559er) and V(virtio-net-pci) are known; other names are
         written with a warning (libxl passes them to QEMU, which may refuse them at C(xl create)).
       - For libvirt, the model must be one the domain's emulator offers; otherwise nothing is defined.
+      - For Proxmox VE, one of the models Proxmox accepts, as Proxmox spells them (V(virtio), V(e1000),
+        V(e1000e), V(rtl8139), V(vmxnet3), the e1000 variants V(e1000-82540em), V(e1000-82544gc),
+        V(e1000-82545em), and the older emulated ones); a catalogue name such as V(virtio-net) is written as
+        Proxmox's name. Any other model is refused.
       - May be omitted when only O(xen_type) or O(pin_mac) is wanted.
     type: str
   xen_type:
@@ -60,17 +66,39 @@ options:
   backup:
     description:
       - Files only. Keep a timestamped copy of each file that changes, next to it.
+      - Not made where Proxmox writes the file itself (O(proxmox_mode=qm)); a warning says so.
     type: bool
     default: false
+  proxmox_pending:
+    description:
+      - Proxmox VE only. What to do with a selected NIC that has a pending change (its C(netN) in the config's
+        C([PENDING]) section: a change made while the VM ran, applied at its next start).
+      - V(skip) leaves it alone and reports it (a pending change that already sets O(model) needs nothing more
+        than the restart, and is reported so).
+      - V(replace) replaces the pending change by this task's change (the NIC's current value with the new
+        model); with C(qm), Proxmox replaces it itself; in files, the C(netN) line of C([PENDING]) is removed.
+      - A NIC being removed (C(delete) in C([PENDING])) or existing only in C([PENDING]) is never changed.
+    type: str
+    choices: [skip, replace]
+    default: skip
 notes:
   - Xen PV and PVH guests use netfront and have no emulated NIC model; their vifs are reported as skipped.
   - A Xen config that xl itself would reject (CRLF line endings, a comment on the last line without a newline,
     Python code in a legacy xm file) is refused with file, line and reason; it is never executed or evaluated.
   - A file without any write bit is treated as "do not edit" and refused, also for root.
+  - Proxmox VE configs are read by the rules of Proxmox's strict reader; a file it would refuse or only read with a
+    warning (an unknown or repeated section, a line that is not C(key: value), a C(netN) value it cannot parse) is
+    refused with file, line and reason. Only C(netN) lines of the current configuration change; snapshot
+    sections never do. The MAC is kept; a NIC without one keeps having none (Proxmox makes up one at every
+    start); with C(qm), Proxmox writes the random MAC it picks. A locked VM (C(lock:)) is left alone.
+  - No Proxmox VE host runs in this collection's tests; the C(qm) commands are tested against a recording
+    stand-in for C(qm) (see C(docs/proxmox.md)).
 requirements:
   - libvirt-python on the hypervisor for O(backend=libvirt).
+  - the C(qm) program (a Proxmox VE node) for O(proxmox_mode=qm).
 seealso:
   - module: nictune.fleet.nic_model_info
+  - module: nictune.fleet.domain_restart
 """
 
 EXAMPLES = r"""
@@ -102,6 +130,24 @@ EXAMPLES = r"""
   nictune.fleet.nic_model:
     path: "{{ playbook_dir }}/domains/*.xml"
     model: virtio
+
+- name: Every e1000 NIC of every VM of this Proxmox VE node becomes virtio (qm set; running VMs hot-swap)
+  nictune.fleet.nic_model:
+    backend: proxmox
+    model: virtio
+    match:
+      model: e1000
+  register: proxmox_switch
+
+- name: Two VMs of node pve2, from a copy of its configs on a host without Proxmox
+  nictune.fleet.nic_model:
+    backend: proxmox
+    proxmox_mode: file
+    path:
+      - /srv/pve-backup/nodes/pve2/qemu-server/101.conf
+      - /srv/pve-backup/nodes/pve2/qemu-server/102.conf
+    model: e1000e
+    backup: true
 """
 
 RETURN = r"""
@@ -117,9 +163,53 @@ results:
       returned: file backends
       sample: /etc/xen/web01.cfg
     domain:
-      description: Domain name (Xen C(name=), libvirt C(<name>)); null when the file has none.
+      description: Domain name (Xen C(name=), libvirt C(<name>), Proxmox C(name:)); null when the file has none.
       type: str
       sample: web01
+    vmid:
+      description: Proxmox VE VM id (from the file name C(<vmid>.conf)).
+      type: str
+      returned: backend proxmox
+      sample: "100"
+    node:
+      description: Proxmox VE cluster node, where the config's location (C(/etc/pve/nodes/<node>/)) says it.
+      type: str
+      returned: backend proxmox
+    state:
+      description: VM status from C(qm list) (V(running), V(stopped)); null without C(qm) or for another node's VM.
+      type: str
+      returned: backend proxmox
+    via:
+      description: How the change reaches Proxmox VE, V(qm) or V(file).
+      type: str
+      returned: backend proxmox
+    qm_command:
+      description: The C(qm set) command line run (or, in check mode, that would run).
+      type: list
+      elements: str
+      returned: backend proxmox, changed through qm
+      sample:
+        - qm
+        - set
+        - "100"
+        - --digest
+        - 3f786850e387550fdab836ed7e6dc881de23001b
+        - --net0
+        - virtio=BC:24:11:2C:69:EC,bridge=vmbr0
+    live:
+      description:
+        - Proxmox VE with C(qm), a running VM whose C(hotplug) includes C(network) - the NIC is hot-swapped
+          (predicted in check mode; false where Proxmox left the change pending).
+      type: bool
+      returned: backend proxmox
+    hotplug:
+      description: The VM's C(hotplug) setting as written (null when absent; Proxmox then reads V(network,disk,usb)).
+      type: str
+      returned: backend proxmox
+    ostype:
+      description: The VM's C(ostype) (V(l26), V(win10) ...), a hint for the guest driver check.
+      type: str
+      returned: backend proxmox
     backend:
       description: The backend that handled the domain.
       type: str
@@ -128,7 +218,9 @@ results:
       description: Whether this domain's definition changed (or would, in check mode).
       type: bool
     restart_required:
-      description: True where the definition changed; it takes effect only at the next cold start.
+      description:
+        - True where the definition changed; it takes effect only at the next cold start.
+        - For Proxmox VE, also where a pending change already sets the model; false where C(qm) hot-swapped the NIC.
       type: bool
     state:
       description: libvirt domain state (V(running), V(shut off), ...).
@@ -157,6 +249,10 @@ results:
         index:
           description: Position of the NIC.
           type: int
+        key:
+          description: Proxmox VE C(netN) key.
+          type: str
+          returned: backend proxmox
         mac:
           description: MAC after the change (null when the NIC has none written).
           type: str
@@ -178,6 +274,18 @@ results:
         reason:
           description: Why the NIC was left alone.
           type: str
+        pending:
+          description:
+            - Proxmox VE - the NIC's change waiting in C([PENDING]), or null. Keys C(delete), C(force), C(value),
+              and for a pending value C(model), C(mac), C(bridge) ... as in nic_model_info.
+          type: dict
+          returned: backend proxmox
+        qm:
+          description:
+            - After C(qm set), where the change stands in the config Proxmox wrote - V(applied), V(pending) or
+              V(unknown).
+          type: str
+          returned: backend proxmox, changed through qm
 """
 
 from ansible.module_utils.basic import AnsibleModule

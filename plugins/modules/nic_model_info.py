@@ -8,11 +8,14 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 ---
 module: nic_model_info
-short_description: Audit the NICs of Xen and libvirt guests
+short_description: Audit the NICs of Xen, libvirt and Proxmox VE guests
 version_added: 0.1.0
 description:
-  - For every domain found (Xen xl.cfg/xm files, persistent libvirt domains, or libvirt domain XML files),
-    reports the guest type and every NIC with its model in force, MAC, bridge or network, and backend details.
+  - For every domain found (Xen xl.cfg/xm files, persistent libvirt domains, libvirt domain XML files, or
+    Proxmox VE qemu-server VM configs), reports the guest type and every NIC with its model in force, MAC,
+    bridge or network, and backend details.
+  - For Proxmox VE, every C(netN) of the current configuration and of C([PENDING]) with its pending change, and
+    the VM's C(hotplug) and C(ostype); the VM's state comes from one C(qm list) where the host has C(qm).
   - Where a file does not set a model, the hypervisor's default is reported (V(rtl8139) for Xen HVM and
     for libvirt/QEMU on x86 C(pc)/C(q35) machines).
   - Reads only; never changes anything.
@@ -29,6 +32,8 @@ attributes:
     description: The module only reads.
 requirements:
   - libvirt-python on the hypervisor for O(backend=libvirt).
+notes:
+  - A Proxmox VE config that Proxmox's strict reader would refuse is refused with file, line and reason.
 seealso:
   - module: nictune.fleet.nic_model
 """
@@ -48,6 +53,12 @@ EXAMPLES = r"""
     backend: libvirt
     uri: qemu:///system
   register: libvirt_audit
+
+- name: Audit every VM of a Proxmox VE cluster (run on one node)
+  nictune.fleet.nic_model_info:
+    backend: proxmox
+    path: /etc/pve/nodes/*/qemu-server/*.conf
+  register: proxmox_audit
 """
 
 RETURN = r"""
@@ -66,8 +77,50 @@ domains:
       type: str
       sample: xen
     domain:
-      description: Domain name; null when a Xen file has no C(name=).
+      description: Domain name; null when a Xen file has no C(name=) (or a Proxmox config no C(name:)).
       type: str
+    platform:
+      description: The platform whose model names and ranking apply (V(proxmox)).
+      type: str
+      returned: backend proxmox
+    vmid:
+      description: Proxmox VE VM id (from the file name C(<vmid>.conf)); null for another file name.
+      type: str
+      returned: backend proxmox
+    node:
+      description: Proxmox VE cluster node, where the config's location (C(/etc/pve/nodes/<node>/)) says it.
+      type: str
+      returned: backend proxmox
+    hotplug:
+      description: The VM's C(hotplug) as written; null when absent (Proxmox then hot-plugs network, disk and USB).
+      type: str
+      returned: backend proxmox
+    hotplug_network:
+      description: Whether Proxmox hot-plugs this VM's NICs (so C(qm set) can swap a model without a restart).
+      type: bool
+      returned: backend proxmox
+    ostype:
+      description: The VM's C(ostype) (V(l26), V(win10), V(win11), V(other) ...), a hint for the guest driver check.
+      type: str
+      returned: backend proxmox
+    lock:
+      description: The VM's C(lock) (V(backup), V(migrate), V(snapshot) ...), or null.
+      type: str
+      returned: backend proxmox
+    template:
+      description: Whether the VM is a template.
+      type: bool
+      returned: backend proxmox
+    pending_keys:
+      description: The keys changed in C([PENDING]) (applied at the VM's next start).
+      type: list
+      elements: str
+      returned: backend proxmox
+    snapshots:
+      description: Names of the VM's snapshot sections (copies of older configurations; never edited).
+      type: list
+      elements: str
+      returned: backend proxmox
     guest_type:
       description: Xen guest type (V(hvm), V(pv), V(pvh)); for libvirt the domain's C(<os><type>) (V(hvm)).
       type: str
@@ -77,9 +130,11 @@ domains:
       type: str
       returned: libvirt backends
     state:
-      description: Domain state (backend V(libvirt)).
+      description:
+        - Domain state (backend V(libvirt)).
+        - Proxmox VE VM status from C(qm list) (V(running), V(stopped)); null without C(qm) or for another node's VM.
       type: str
-      returned: backend libvirt
+      returned: backends libvirt and proxmox
     domain_type:
       description: libvirt domain type (V(kvm), V(qemu), V(xen) ...).
       type: str
@@ -118,10 +173,19 @@ domains:
       elements: dict
       contains:
         index:
-          description: Position of the NIC.
+          description: Position of the NIC (for Proxmox VE the N of C(netN)).
           type: int
+        key:
+          description: Proxmox VE C(netN) key.
+          type: str
+          returned: backend proxmox
+        in_config:
+          description: False for a Proxmox VE NIC that exists only in C([PENDING]) (its fields are then null).
+          type: bool
+          returned: backend proxmox
         mac:
-          description: MAC address, or null when none is written (Xen then makes a random one at every start).
+          description:
+            - MAC address, or null when none is written (Xen and Proxmox VE then make a random one at every start).
           type: str
         bridge:
           description: Bridge (Xen), or libvirt source bridge/network/device.
@@ -143,6 +207,45 @@ domains:
           description: libvirt PCI address as C(domain:bus:slot.function), when set.
           type: str
           returned: libvirt backends
+        tag:
+          description: Proxmox VE VLAN tag.
+          type: int
+          returned: backend proxmox
+        trunks:
+          description: Proxmox VE VLAN trunks (C(10;20-30)).
+          type: str
+          returned: backend proxmox
+        firewall:
+          description: Whether Proxmox's firewall protects the NIC.
+          type: bool
+          returned: backend proxmox
+        queues:
+          description: Number of packet queues (multiqueue virtio).
+          type: int
+          returned: backend proxmox
+        link_down:
+          description: Whether the NIC's link is set down.
+          type: bool
+          returned: backend proxmox
+        rate:
+          description: Rate limit in MB/s.
+          type: float
+          returned: backend proxmox
+        mtu:
+          description: MTU (virtio only).
+          type: int
+          returned: backend proxmox
+        value:
+          description: The C(netN) value as written.
+          type: str
+          returned: backend proxmox
+        pending:
+          description:
+            - The NIC's change waiting in C([PENDING]), applied at the next start, or null. C(delete) (removed then;
+              C(force) for C(!netN)), C(value) (the next value) and, for a value, C(model), C(mac), C(bridge), C(tag)
+              ... as above.
+          type: dict
+          returned: backend proxmox
 """
 
 from ansible.module_utils.basic import AnsibleModule

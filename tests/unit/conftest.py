@@ -5,13 +5,14 @@
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 
 import pytest
 
 
 class RecordingHost:
-    """check_mode, diff_mode, warn, run_command, write_file, recall/remember: what the cores may use.
+    """check_mode, diff_mode, warn, run_command, which, write_file, recall/remember: what the cores may use.
 
     ``commands`` maps the first word of a command to a callable ``argv -> (rc, out, err)`` (a stand-in for a
     program that cannot run here, like xl); other commands run for real. Every command is recorded.
@@ -36,6 +37,11 @@ class RecordingHost:
         env = {"LC_ALL": "C", "PATH": "/usr/bin:/bin"}
         proc = subprocess.run(argv, capture_output=True, text=True, check=False, env=env)
         return proc.returncode, proc.stdout, proc.stderr
+
+    def which(self, name):
+        if name in self.commands:
+            return "/stand-in/%s" % name
+        return shutil.which(name, path="/usr/bin:/bin")
 
     def write_file(self, path, data, backup=False):
         with open(path, "wb") as handle:

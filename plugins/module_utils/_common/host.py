@@ -8,6 +8,8 @@ Cores use exactly these members, and tests pass a small fake with the same ones:
 * ``check_mode``, ``diff_mode`` (booleans);
 * ``warn(msg)``;
 * ``run_command(argv) -> (rc, stdout, stderr)`` (text, ``LC_ALL=C``);
+* ``which(name) -> path or None``: whether the host has a program (``run_command`` of a missing one fails the
+  module);
 * ``write_file(path, data, backup=False) -> backup file name or None`` (atomic replace of a config);
 * ``recall(key)`` / ``remember(key, value)``: a small JSON cache on the host (best effort), for answers that
   are slow to get and change only with a package update (the NIC models an emulator offers).
@@ -78,6 +80,9 @@ class ModuleHost:
     def run_command(self, argv):
         rc, out, err = self._module.run_command(argv, environ_update={"LC_ALL": "C"})
         return rc, out, err
+
+    def which(self, name):
+        return self._module.get_bin_path(name)
 
     def write_file(self, path, data, backup=False):
         """Atomically replace ``path`` with ``data``; returns the backup file name or None."""

@@ -57,8 +57,13 @@ def _diff(path, before, after):
     }
 
 
-def _apply_files(host, paths, backend, options):
-    """Plan every file, then (not in check mode) write the changed ones. Returns the module result."""
+def _apply_files(host, paths, backend, options, write=None):
+    """Plan every file, then (not in check mode) write the changed ones. Returns the module result.
+
+    ``write(path, new_data, backup, result)``, when given, replaces ``host.write_file`` for a backend that hands
+    some changes to the hypervisor's own tool (Proxmox's ``qm set``); it returns the backup file name or None
+    and may complete ``result``. A planned ``restart_required`` is kept.
+    """
 
     def plan(name, module, path, data):
         new_data, result = module.plan_file(path, data, options, host.warn)
@@ -72,13 +77,16 @@ def _apply_files(host, paths, backend, options):
     for name, path, data, new_data, planned_result in planned:
         changed = new_data != data
         result = dict(planned_result, path=path, realpath=os.path.realpath(path), backend=name, changed=changed)
-        result["restart_required"] = changed
+        result.setdefault("restart_required", changed)
         if changed:
             any_changed = True
             if host.diff_mode:
                 diffs.append(_diff(path, data, new_data))
             if not host.check_mode:
-                backup_file = host.write_file(path, new_data, backup=options.get("backup", False))
+                if write is None:
+                    backup_file = host.write_file(path, new_data, backup=options.get("backup", False))
+                else:
+                    backup_file = write(path, new_data, options.get("backup", False), result)
                 if backup_file:
                     result["backup_file"] = backup_file
         results.append(result)
@@ -100,6 +108,9 @@ def _api_backend(params):
     backend = params["backend"]
     if backend in API_BACKENDS:
         return API_BACKENDS[backend]
+    for api in API_BACKENDS.values():
+        if backend == "auto" and hasattr(api, "claims") and api.claims(params):
+            return api
     if backend == "auto" and not params.get("path"):
         return API_BACKENDS["libvirt"]
     return None

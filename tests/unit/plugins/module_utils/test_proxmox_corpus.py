@@ -6,19 +6,21 @@
 The corpus lives outside the project (``<repo>/../shared/corpus``, or ``$NICTUNE_CORPUS``); these tests skip
 when it is absent. Every config must round-trip byte for byte; setting ``e1000e`` on every NIC must change
 the model token of each ``netN:`` line of the current configuration and nothing else; the two files Proxmox's
-strict reader refuses must be refused at the line where the format breaks.
+strict reader refuses must be refused at the line where the format breaks, and a task over them writes nothing.
 """
 
 from __future__ import annotations
 
 import os
 import re
+import shutil
 from pathlib import Path
 
 import pytest
 
-from ansible_collections.nictune.fleet.plugins.module_utils._common.errors import ConfigSyntaxError
+from ansible_collections.nictune.fleet.plugins.module_utils._common.errors import ConfigSyntaxError, NicTuneError
 from ansible_collections.nictune.fleet.plugins.module_utils._common.selection import normalise_match
+from ansible_collections.nictune.fleet.plugins.module_utils._nic_model import run
 from ansible_collections.nictune.fleet.plugins.module_utils._proxmox.backend import describe_file, plan_file
 from ansible_collections.nictune.fleet.plugins.module_utils._proxmox.qemu_config import QemuConfig
 
@@ -121,3 +123,20 @@ def test_e1000e_changes_only_the_model_token_of_current_netn_lines(name):
     again, second, _warnings = _plan(name, new)
     assert again == new
     assert not any(n["changed"] for n in second["nics"])
+
+
+@needs_corpus
+def test_a_task_over_the_parse_config_inputs_fails_naming_both_files_and_writes_nothing(tmp_path, make_host):
+    source = CORPUS / "qemu-server" / "parse-config-input"
+    shutil.copytree(str(source), str(tmp_path / "qemu-server"))
+    for path in (tmp_path / "qemu-server").iterdir():
+        path.chmod(0o644)  # the corpus is read-only
+    before = {p.name: p.read_bytes() for p in (tmp_path / "qemu-server").iterdir()}
+    params = {"backend": "proxmox", "path": [str(tmp_path / "qemu-server" / "*.conf")], "model": "e1000e",
+              "proxmox_mode": "file", "proxmox_pending": "skip", "match": None}  # fmt: skip
+    with pytest.raises(NicTuneError) as exc:
+        run.apply(make_host(), params)
+    assert "2 of %d files cannot be used; nothing was written" % len(before) in str(exc.value)
+    assert "duplicate-sections.conf:23: [PENDING] is written twice" in str(exc.value)
+    assert "unknown-sections.conf:20: unknown section [special:unknown123]" in str(exc.value)
+    assert {p.name: p.read_bytes() for p in (tmp_path / "qemu-server").iterdir()} == before
