@@ -8,13 +8,13 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 ---
 module: domain_restart
-short_description: Cold-restart a Xen or libvirt domain so a new NIC model takes effect
+short_description: Cold-restart a Xen, libvirt or Proxmox VE guest so a new NIC model takes effect
 version_added: 0.1.0
 description:
   - Graceful shutdown with a timeout, then a hard stop if the guest did not stop in time, then start.
   - A domain that is not running is just started.
   - A cold restart is what makes a changed NIC model take effect; a reboot from inside the guest is not
-    enough (the emulator keeps its devices).
+    enough (the emulator keeps its devices). Proxmox VE applies a VM's C([PENDING]) changes when it starts it.
 author:
   - nictune.fleet maintainers (@nictune)
 attributes:
@@ -26,18 +26,23 @@ attributes:
     description: Nothing to compare.
 options:
   backend:
-    description: V(libvirt) uses the libvirt API at O(uri); V(xen) runs C(xl shutdown), C(xl destroy) and C(xl create).
+    description:
+      - V(libvirt) uses the libvirt API at O(uri); V(xen) runs C(xl shutdown), C(xl destroy) and C(xl create);
+        V(proxmox) runs C(qm shutdown <vmid> --timeout), C(qm stop) when that fails, and C(qm start) on the Proxmox VE
+        node the VM lives on.
     type: str
-    choices: [libvirt, xen]
+    choices: [libvirt, xen, proxmox]
     default: libvirt
   uri:
     description: libvirt connection URI.
     type: str
     default: qemu:///system
   domain:
-    description: Domain name.
+    description: Domain name (required for backends V(libvirt) and V(xen)).
     type: str
-    required: true
+  vmid:
+    description: Proxmox VE VM id (backend V(proxmox)).
+    type: int
   config_path:
     description: The domain's xl config file, for C(xl create) (backend V(xen)).
     type: path
@@ -48,9 +53,12 @@ options:
 requirements:
   - libvirt-python on the hypervisor for O(backend=libvirt).
   - the C(xl) toolstack for O(backend=xen).
+  - the C(qm) program (a Proxmox VE node) for O(backend=proxmox).
 notes:
   - The Xen path could not be run against a real Xen hypervisor when this collection was tested; it is kept to
     three C(xl) commands.
+  - Likewise no Proxmox VE host runs in the tests; the Proxmox path is four C(qm) commands, tested against a
+    recording stand-in for C(qm).
 seealso:
   - module: nictune.fleet.nic_model
 """
@@ -62,6 +70,12 @@ EXAMPLES = r"""
     domain: web01
     shutdown_timeout: 90
   when: switched.results | selectattr('restart_required') | list | length > 0
+
+- name: Cold-restart a Proxmox VE VM whose NIC change is pending
+  nictune.fleet.domain_restart:
+    backend: proxmox
+    vmid: 100
+    shutdown_timeout: 120
 """
 
 RETURN = r"""
@@ -70,7 +84,9 @@ was_running:
   returned: always
   type: bool
 method:
-  description: How the domain was stopped (V(shutdown), V(destroy)) or V(start) when it was not running.
+  description:
+    - How the domain was stopped (V(shutdown), V(destroy); for Proxmox VE V(stop), a C(qm stop)) or V(start) when it
+      was not running.
   returned: always
   type: str
 """
@@ -81,19 +97,25 @@ from ansible_collections.nictune.fleet.plugins.module_utils._common.errors impor
 from ansible_collections.nictune.fleet.plugins.module_utils._common.host import ModuleHost
 from ansible_collections.nictune.fleet.plugins.module_utils._libvirt.connection import load_binding
 from ansible_collections.nictune.fleet.plugins.module_utils._libvirt.restart import restart_libvirt
+from ansible_collections.nictune.fleet.plugins.module_utils._proxmox.restart import restart_proxmox
 from ansible_collections.nictune.fleet.plugins.module_utils._xen.restart import restart_xen
 
 
 def main():
     module = AnsibleModule(
         argument_spec=dict(
-            backend=dict(type="str", default="libvirt", choices=["libvirt", "xen"]),
+            backend=dict(type="str", default="libvirt", choices=["libvirt", "xen", "proxmox"]),
             uri=dict(type="str", default="qemu:///system"),
-            domain=dict(type="str", required=True),
+            domain=dict(type="str"),
+            vmid=dict(type="int"),
             config_path=dict(type="path"),
             shutdown_timeout=dict(type="int", default=60),
         ),
-        required_if=[("backend", "xen", ["config_path"])],
+        required_if=[
+            ("backend", "xen", ["config_path", "domain"]),
+            ("backend", "libvirt", ["domain"]),
+            ("backend", "proxmox", ["vmid"]),
+        ],
         supports_check_mode=True,
     )
     p = module.params
@@ -101,6 +123,8 @@ def main():
     try:
         if p["backend"] == "xen":
             result = restart_xen(host, p["domain"], p["config_path"], p["shutdown_timeout"])
+        elif p["backend"] == "proxmox":
+            result = restart_proxmox(host, p["vmid"], p["shutdown_timeout"])
         else:
             result = restart_libvirt(host, load_binding(), p["uri"], p["domain"], p["shutdown_timeout"])
     except NicTuneError as exc:

@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: nictune.fleet contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The qm path of the Proxmox backend, up to its boundary: no Proxmox VE host runs here,
+"""The qm path of the Proxmox backend and the qm restart, up to their boundary: no Proxmox VE host runs here,
 so ``qm`` is a recording stand-in that answers ``list``/``status`` and, where a test says so, changes the
 config file the way Proxmox would after ``qm set``."""
 
@@ -14,6 +14,7 @@ import pytest
 from ansible_collections.nictune.fleet.plugins.module_utils._common.errors import NicTuneError
 from ansible_collections.nictune.fleet.plugins.module_utils._nic_model import run
 from ansible_collections.nictune.fleet.plugins.module_utils._proxmox import qm
+from ansible_collections.nictune.fleet.plugins.module_utils._proxmox.restart import restart_proxmox
 
 MAC = "BC:24:11:2C:69:EC"
 RUNNING = "name: web01\nnet0: e1000=%s,bridge=vmbr0,firewall=1\nnet1: rtl8139,bridge=vmbr1\nostype: l26\n" % MAC
@@ -231,3 +232,36 @@ def test_auto_backend_claims_proxmox_paths_and_vmids(vms, make_host):
 
 def test_qm_list_names_with_blanks():
     assert qm.parse_qm_list(QM_LIST) == {"100": "running", "101": "stopped", "102": "stopped"}
+
+
+# --- restart ---------------------------------------------------------------------------------------------
+
+
+def test_restart_running_vm_shuts_down_then_starts(make_host):
+    stand_in = Qm()
+    res = restart_proxmox(make_host(commands={"qm": stand_in}), 100, 90)
+    assert res == {"changed": True, "was_running": True, "method": "shutdown"}
+    assert stand_in.calls == [["status", "100"], ["shutdown", "100", "--timeout", "90"], ["start", "100"]]
+
+
+def test_restart_stops_hard_when_shutdown_times_out(make_host):
+    stand_in = Qm()
+    stand_in.shutdown_rc = 255
+    res = restart_proxmox(make_host(commands={"qm": stand_in}), "100", 5)
+    assert res["method"] == "stop"
+    assert stand_in.calls[-2:] == [["stop", "100"], ["start", "100"]]
+
+
+def test_restart_of_stopped_vm_just_starts_and_check_mode_only_asks(make_host):
+    stand_in = Qm()
+    res = restart_proxmox(make_host(check_mode=True, commands={"qm": stand_in}), 101, 5)
+    assert res["method"] == "start" and stand_in.calls == [["status", "101"]]
+    res = restart_proxmox(make_host(commands={"qm": stand_in}), 101, 5)
+    assert stand_in.calls[-1] == ["start", "101"]
+
+
+def test_restart_errors_name_the_vm(make_host):
+    with pytest.raises(NicTuneError, match=r"qm status 555 failed.*does not exist"):
+        restart_proxmox(make_host(commands={"qm": Qm()}), 555, 5)
+    with pytest.raises(NicTuneError, match="vmid must be a positive integer"):
+        restart_proxmox(make_host(commands={"qm": Qm()}), "web01", 5)
