@@ -15,8 +15,10 @@ from .._common.errors import NicTuneError
 
 
 def platform_of(domain):
-    """``kvm``, ``xen_hvm``, ``xen_pv`` or None for a domain dict from nic_model_info."""
+    """``kvm``, ``xen_hvm``, ``xen_pv``, ``proxmox`` or None for a domain dict from nic_model_info."""
     backend = domain.get("backend")
+    if backend == "proxmox":
+        return "proxmox"
     if backend == "xen":
         return "xen_hvm" if domain.get("guest_type") == "hvm" else "xen_pv"
     if backend in ("libvirt", "libvirt_xml"):
