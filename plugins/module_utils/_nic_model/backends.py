@@ -83,15 +83,22 @@ class ProxmoxApi:
 
         paths = cls._paths(host, params)
         via = _qm.resolve_via(host, params.get("proxmox_mode"))
-        options = dict(
-            options,
-            proxmox_pending=params.get("proxmox_pending"),
-            proxmox_via=via,
-            proxmox_states=_qm.vm_states(host) if via == "qm" else {},
-            proxmox_local_node=_qm.local_node(),
-            proxmox_nodes={p: _proxmox.node_of(os.path.realpath(p)) for p in paths},
-        )
-        return run._apply_files(host, paths, cls.name, options, write=_qm.writer(host))
+        options = dict(options, proxmox_pending=params.get("proxmox_pending"), proxmox_via=via)
+        if via == "qm":
+            # which VMs run, and which node each config belongs to (qm reaches this node's VMs only)
+            options.update(
+                proxmox_states=_qm.vm_states(host),
+                proxmox_local_node=_qm.local_node(),
+                proxmox_nodes={p: _proxmox.node_of(os.path.realpath(p)) for p in paths},
+            )
+        out = run._apply_files(host, paths, cls.name, options, write=_qm.writer(host))
+        cls._nodes(out["results"])
+        return out
+
+    @staticmethod
+    def _nodes(entries):
+        for entry in entries:
+            entry["node"] = entry["node"] or _proxmox.node_of(entry["realpath"])
 
     @classmethod
     def info(cls, host, params):
@@ -101,8 +108,8 @@ class ProxmoxApi:
         via = _qm.resolve_via(host, params.get("proxmox_mode"))
         states = _qm.vm_states(host) if via == "qm" else {}
         out = run._describe_files(host, paths, cls.name)
+        cls._nodes(out["domains"])
         for domain in out["domains"]:
-            domain["node"] = domain["node"] or _proxmox.node_of(domain["realpath"])
             domain["state"] = states.get(domain["vmid"])
         return out
 

@@ -92,7 +92,11 @@ def writer(host):
             host.warn("%s: no backup is made with qm (Proxmox writes the file itself); use proxmox_mode: file" % path)
         argv = result["qm_command"]
         rc, out, err = host.run_command(argv)
-        states = confirm(path, read_bytes(path), result)
+        try:
+            states = confirm(path, read_bytes(path), result)
+        except NicTuneError as exc:  # qm changed the file: what it holds now does not alter that
+            host.warn("VM %s: cannot read %s after qm set: %s" % (result["vmid"], path, exc))
+            states = dict.fromkeys((e["key"] for e in result["nics"] if e["changed"]), "unknown")
         for entry in result["nics"]:
             if entry["key"] in states:
                 entry["qm"] = states[entry["key"]]

@@ -265,3 +265,11 @@ def test_restart_errors_name_the_vm(make_host):
         restart_proxmox(make_host(commands={"qm": Qm()}), 555, 5)
     with pytest.raises(NicTuneError, match="vmid must be a positive integer"):
         restart_proxmox(make_host(commands={"qm": Qm()}), "web01", 5)
+
+
+def test_a_config_that_cannot_be_read_after_qm_set_is_a_warning(vms, make_host):
+    host = make_host(commands={"qm": Qm(on_set=lambda argv: (vms / "100.conf").write_text("[:3]\n"))})
+    res = run.apply(host, params(vms))
+    web = next(r for r in res["results"] if r["vmid"] == "100")
+    assert [n.get("qm") for n in web["nics"]] == ["unknown", "unknown"]
+    assert any("cannot read" in w and "unknown section [:3]" in w for w in host.warnings)
