@@ -44,7 +44,7 @@ options:
     elements: str
   vmids:
     description:
-      - Proxmox VE VM ids to work on (backend V(proxmox)), instead of O(path): their configs are
+      - Proxmox VE VM ids to work on (backend V(proxmox)), instead of O(path). Their configs are
         C(/etc/pve/qemu-server/<vmid>.conf), or C(/etc/pve/nodes/<node>/qemu-server/<vmid>.conf) with O(node).
     type: list
     elements: int

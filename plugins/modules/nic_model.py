@@ -72,7 +72,7 @@ options:
   proxmox_pending:
     description:
       - Proxmox VE only. What to do with a selected NIC that has a pending change (its C(netN) in the config's
-        C([PENDING]) section: a change made while the VM ran, applied at its next start).
+        C([PENDING]) section, a change made while the VM ran and applied at its next start).
       - V(skip) leaves it alone and reports it (a pending change that already sets O(model) needs nothing more
         than the restart, and is reported so).
       - V(replace) replaces the pending change by this task's change (the NIC's current value with the new
@@ -87,7 +87,7 @@ notes:
     Python code in a legacy xm file) is refused with file, line and reason; it is never executed or evaluated.
   - A file without any write bit is treated as "do not edit" and refused, also for root.
   - Proxmox VE configs are read by the rules of Proxmox's strict reader; a file it would refuse or only read with a
-    warning (an unknown or repeated section, a line that is not C(key: value), a C(netN) value it cannot parse) is
+    warning (an unknown or repeated section, a line that is not a key and a value, a C(netN) value it cannot parse) is
     refused with file, line and reason. Only C(netN) lines of the current configuration change; snapshot
     sections never do. The MAC is kept; a NIC without one keeps having none (Proxmox makes up one at every
     start); with C(qm), Proxmox writes the random MAC it picks. A locked VM (C(lock:)) is left alone.
@@ -175,10 +175,6 @@ results:
       description: Proxmox VE cluster node, where the config's location (C(/etc/pve/nodes/<node>/)) says it.
       type: str
       returned: backend proxmox
-    state:
-      description: VM status from C(qm list) (V(running), V(stopped)); null without C(qm) or for another node's VM.
-      type: str
-      returned: backend proxmox
     via:
       description: How the change reaches Proxmox VE, V(qm) or V(file).
       type: str
@@ -223,9 +219,12 @@ results:
         - For Proxmox VE, also where a pending change already sets the model; false where C(qm) hot-swapped the NIC.
       type: bool
     state:
-      description: libvirt domain state (V(running), V(shut off), ...).
+      description:
+        - libvirt domain state (V(running), V(shut off), ...).
+        - Proxmox VE VM status from C(qm list) (V(running), V(stopped)); null in O(proxmox_mode=file) or for another
+          node's VM.
       type: str
-      returned: backend libvirt
+      returned: backends libvirt and proxmox
     uuid:
       description: Domain UUID.
       type: str
