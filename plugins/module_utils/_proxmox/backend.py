@@ -60,21 +60,23 @@ def node_of(path):
     return match.group(1) if match else None
 
 
+def vmid_number(value, option="vmids"):
+    """``value`` as a VM id (a positive integer); NicTuneError naming ``option`` otherwise."""
+    try:
+        number = int(str(value).strip())
+    except ValueError:
+        number = 0
+    if number < 1:
+        raise NicTuneError("%s: %r is not a VM id (a positive integer)" % (option, value))
+    return number
+
+
 def config_paths(vmids=None, node=None, root="/etc/pve"):
     """The config files of ``vmids`` (every VM: a glob) on ``node`` (None: this node's ``qemu-server`` link)."""
     folder = "%s/nodes/%s/qemu-server" % (root, node) if node else "%s/qemu-server" % root
     if not vmids:
         return ["%s/*.conf" % folder]
-    out = []
-    for vmid in vmids:
-        try:
-            number = int(str(vmid).strip())
-        except ValueError:
-            number = 0
-        if number < 1:
-            raise NicTuneError("vmids: %r is not a VM id (a positive integer)" % (vmid,))
-        out.append("%s/%d.conf" % (folder, number))
-    return out
+    return ["%s/%d.conf" % (folder, vmid_number(vmid)) for vmid in vmids]
 
 
 def hotplug_network(value):
@@ -107,16 +109,13 @@ def digest(data):
 
 
 class _Nic:
-    __slots__ = ("index", "key", "line", "pending", "pending_delete", "pending_line", "value")
+    """A ``netN``: its line and value in the current configuration and in ``[PENDING]`` (None where absent);
+    ``pending_delete`` is None, or whether ``delete: !netN`` forces the removal."""
+
+    line = value = pending_line = pending = pending_delete = None
 
     def __init__(self, index, key):
-        self.index = index
-        self.key = key
-        self.line = None
-        self.value = None
-        self.pending_line = None
-        self.pending = None
-        self.pending_delete = None
+        self.index, self.key = index, key
 
 
 def _net_lines(section, path):

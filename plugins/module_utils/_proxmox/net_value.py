@@ -63,25 +63,12 @@ def parse_bool(text):
     return None
 
 
-class Item:
-    """One ``key=value`` item (``key`` None for a bare item) and its span in the value text."""
-
-    __slots__ = ("end", "key", "start", "value")
-
-    def __init__(self, key, value, start, end):
-        self.key = key
-        self.value = value
-        self.start = start
-        self.end = end
-
-
 class NetValue:
     """A parsed ``netN`` value. ``model`` (as written), ``mac`` (None when not written), :meth:`get`,
     :meth:`with_model`, :meth:`describe`. Raises ConfigSyntaxError (reason only) where Proxmox refuses it."""
 
     def __init__(self, text):
         self.text = text
-        self.items = []
         self.unknown = []
         self.model = None
         self.mac = None
@@ -98,7 +85,6 @@ class NetValue:
                 continue
             if "=" not in part:
                 self._set_model(part, (start, end), part)
-                self.items.append(Item(None, part, start, end))
                 continue
             key, value = part.split("=", 1)
             if not key:
@@ -107,7 +93,6 @@ class NetValue:
                 raise ConfigSyntaxError("item %r has no value after '='" % part)
             if not _KEY_RE.match(key):
                 raise ConfigSyntaxError("item %r: %r is not a key Proxmox can read" % (part, key))
-            self.items.append(Item(key, value, start, end))
             if key in MODEL_NAMES:
                 self._set_model(key, (start, start + len(key)), part)
                 self._set("macaddr", value, part)

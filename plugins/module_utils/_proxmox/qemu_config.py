@@ -58,14 +58,10 @@ class Line:
     """One physical line: its number (from 1), its text without the newline, and for ``key: value`` lines the
     key and the span of the value in ``text``."""
 
-    __slots__ = ("eol", "key", "number", "span", "text")
+    key = span = None
 
     def __init__(self, number, text, eol):
-        self.number = number
-        self.text = text
-        self.eol = eol
-        self.key = None
-        self.span = None
+        self.number, self.text, self.eol = number, text, eol
 
     @property
     def value(self):

@@ -11,22 +11,13 @@ object); no Proxmox VE host runs in the tests, so it is tested against a recordi
 from __future__ import annotations
 
 from .._common.errors import NicTuneError
+from .backend import vmid_number
 from .qm import vm_status
-
-
-def _vmid(vmid):
-    try:
-        number = int(str(vmid).strip())
-    except ValueError:
-        number = 0
-    if number < 1:
-        raise NicTuneError("vmid must be a positive integer, got %r" % (vmid,))
-    return str(number)
 
 
 def restart_proxmox(host, vmid, timeout):
     """Restart VM ``vmid`` with qm; returns {changed, was_running, method} (method: shutdown, stop or start)."""
-    vmid = _vmid(vmid)
+    vmid = str(vmid_number(vmid, "vmid"))
     was_running = vm_status(host, vmid) == "running"
     if host.check_mode:
         return {"changed": True, "was_running": was_running, "method": "shutdown" if was_running else "start"}

@@ -5,10 +5,7 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
-import yaml
 from ansible.module_utils import _internal as _module_utils_internal
 
 # Importing controller code (ansible.errors) flips ansible-core's process-wide "is_controller" switch (see
@@ -16,7 +13,6 @@ from ansible.module_utils import _internal as _module_utils_internal
 _WAS_CONTROLLER = _module_utils_internal.is_controller
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.nictune.fleet.plugins.filter import proxmox_net
 from ansible_collections.nictune.fleet.plugins.filter.proxmox_net import (
     FilterModule,
     proxmox_net_format,
@@ -25,7 +21,6 @@ from ansible_collections.nictune.fleet.plugins.filter.proxmox_net import (
 
 _module_utils_internal.is_controller = _WAS_CONTROLLER
 
-FILTER_DIR = Path(proxmox_net.__file__).resolve().parent
 MAC = "BC:24:11:2C:69:EC"
 
 
@@ -95,13 +90,3 @@ def test_through_jinja2_the_model_changes_and_the_mac_stays():
     env.filters["combine_model"] = lambda d: dict(d, model="e1000e")
     out = env.from_string("{{ net | proxmox_net_parse | combine_model | proxmox_net_format }}")
     assert out.render(net="model=e1000,macaddr=%s,bridge=vmbr0,tag=20" % MAC) == ("e1000e=%s,bridge=vmbr0,tag=20" % MAC)
-
-
-@pytest.mark.parametrize("name", ["proxmox_net_parse", "proxmox_net_format"])
-def test_sidecar_docs(name):
-    doc = yaml.safe_load((FILTER_DIR / ("%s.yml" % name)).read_text())
-    assert set(doc) == {"DOCUMENTATION", "EXAMPLES", "RETURN"}
-    assert doc["DOCUMENTATION"]["name"] == name
-    assert "_input" in doc["DOCUMENTATION"]["options"]
-    assert "_value" in doc["RETURN"]
-    assert "nictune.fleet.%s" % name in doc["EXAMPLES"]

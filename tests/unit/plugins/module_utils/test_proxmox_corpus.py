@@ -24,16 +24,8 @@ from ansible_collections.nictune.fleet.plugins.module_utils._nic_model import ru
 from ansible_collections.nictune.fleet.plugins.module_utils._proxmox.backend import describe_file, plan_file
 from ansible_collections.nictune.fleet.plugins.module_utils._proxmox.qemu_config import QemuConfig
 
-
-def _corpus_dir():
-    env = os.environ.get("NICTUNE_CORPUS")
-    if env:
-        return Path(env)
-    repo = Path(__file__).resolve().parents[4]
-    return repo.parent / "shared" / "corpus"
-
-
-CORPUS = _corpus_dir() / "proxmox"
+# beside the checkout, or where NICTUNE_CORPUS says
+CORPUS = Path(os.environ.get("NICTUNE_CORPUS") or Path(__file__).resolve().parents[5] / "shared" / "corpus") / "proxmox"
 FILES = sorted(str(p.relative_to(CORPUS)) for p in CORPUS.rglob("*.conf")) if CORPUS.is_dir() else []
 # The parse-config tests of qemu-server that its strict reader refuses, and the line where each breaks.
 MALFORMED = {

@@ -263,7 +263,7 @@ def test_restart_of_stopped_vm_just_starts_and_check_mode_only_asks(make_host):
 def test_restart_errors_name_the_vm(make_host):
     with pytest.raises(NicTuneError, match=r"qm status 555 failed.*does not exist"):
         restart_proxmox(make_host(commands={"qm": Qm()}), 555, 5)
-    with pytest.raises(NicTuneError, match="vmid must be a positive integer"):
+    with pytest.raises(NicTuneError, match="vmid: 'web01' is not a VM id"):
         restart_proxmox(make_host(commands={"qm": Qm()}), "web01", 5)
 
 
