@@ -16,25 +16,10 @@ Run from the repository root:  benchmarks/xen_bulk [--files N] [--rounds R]   (s
 
 from __future__ import annotations
 
-import argparse
-import json
-import os
-import random
-import shutil
-import subprocess
-import sys
-import tempfile
-import time
-
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-COLLECTIONS = os.path.join(ROOT, ".build", "collections")
-sys.path.insert(0, COLLECTIONS)
+import bulk_files  # first: it puts the collection on sys.path
 
 from ansible_collections.nictune.fleet.plugins.module_utils._common.selection import normalise_match
 from ansible_collections.nictune.fleet.plugins.module_utils._xen import backend as xen
-
-VENV_BIN = os.path.join(ROOT, ".venv", "bin")
-PLAYBOOK = os.path.join(VENV_BIN, "ansible-playbook") if os.path.exists(VENV_BIN) else "ansible-playbook"
 
 
 def realistic_config(i, rng):
@@ -70,137 +55,28 @@ def realistic_config(i, rng):
     return "\n".join(lines) + "\n"
 
 
-def make_dir(base, count, seed=7):
-    if os.path.exists(base):
-        shutil.rmtree(base)
-    os.makedirs(base)
-    rng = random.Random(seed)
-    for i in range(count):
-        with open(os.path.join(base, "guest%04d.cfg" % i), "w") as handle:
-            handle.write(realistic_config(i, rng))
-    return base
+def task_a(folder):
+    return "    - nictune.fleet.nic_model:\n        path: %s/*.cfg\n        model: e1000\n" % folder
 
 
-def run_playbook(workdir, tasks_yaml):
-    play = os.path.join(workdir, "play.yml")
-    with open(play, "w") as handle:
-        handle.write("- hosts: localhost\n  gather_facts: false\n  tasks:\n" + tasks_yaml)
-    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=COLLECTIONS, ANSIBLE_NOCOLOR="1")
-    cmd = [PLAYBOOK, "-i", "localhost,", "-c", "local", "-e", "ansible_python_interpreter=" + sys.executable, play]
-    start = time.perf_counter()
-    proc = subprocess.run(cmd, env=env, capture_output=True, text=True, check=False)
-    elapsed = time.perf_counter() - start
-    if proc.returncode:
-        sys.exit("playbook failed:\n" + proc.stdout[-3000:] + proc.stderr[-3000:])
-    return elapsed
-
-
-def way_a(workdir, count):
-    cfgs = make_dir(os.path.join(workdir, "a%d" % count), count)
-    task = "    - nictune.fleet.nic_model:\n        path: %s/*.cfg\n        model: e1000\n" % cfgs
-    return run_playbook(workdir, task)
-
-
-def way_b(workdir, count):
-    cfgs = make_dir(os.path.join(workdir, "b%d" % count), count)
-    task = (
+def task_b(folder):
+    return (
         "    - ansible.builtin.replace:\n"
         "        path: '{{ item }}'\n"
         "        regexp: 'model=rtl8139'\n"
         "        replace: 'model=e1000'\n"
-        "      loop: \"{{ query('ansible.builtin.fileglob', '%s/*.cfg') }}\"\n" % cfgs
+        "      loop: \"{{ query('ansible.builtin.fileglob', '%s/*.cfg') }}\"\n" % folder
     )
-    return run_playbook(workdir, task)
 
 
-def way_c(workdir, count):
-    cfgs = make_dir(os.path.join(workdir, "c%d" % count), count)
-    options = {"model": "e1000", "xen_type": None, "pin_mac": False, "match": normalise_match(None)}
-    start = time.perf_counter()
-    for name in sorted(os.listdir(cfgs)):
-        path = os.path.join(cfgs, name)
-        with open(path, "rb") as handle:
-            data = handle.read()
-        new, _result = xen.plan_file(path, data, options, lambda msg: None)
-        if new != data:
-            tmp = path + ".tmp"
-            with open(tmp, "wb") as handle:
-                handle.write(new)
-            os.replace(tmp, path)
-    return time.perf_counter() - start
+OPTIONS = {"model": "e1000", "xen_type": None, "pin_mac": False, "match": normalise_match(None)}
 
 
-def _median(values):
-    ordered = sorted(values)
-    mid = len(ordered) // 2
-    return ordered[mid] if len(ordered) % 2 else (ordered[mid - 1] + ordered[mid]) / 2
+def plan(path, data):
+    return xen.plan_file(path, data, OPTIONS, lambda msg: None)[0]
 
 
-def _marginal(way, workdir, small, big, rounds):
-    """Median run time at ``small`` and at ``big`` files over ``rounds`` interleaved runs, and the cost per extra
-    file. One ansible-playbook start-up varies by a few tenths of a second from run to run; the median of several
-    keeps that noise out of a per-file figure."""
-    smalls, bigs = [], []
-    for _round in range(rounds):
-        smalls.append(way(workdir, small))
-        bigs.append(way(workdir, big))
-    low, high = _median(smalls), _median(bigs)
-    return low, high, (high - low) / (big - small), smalls, bigs
-
-
-def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--files", type=int, default=1000)
-    parser.add_argument("--rounds", type=int, default=3, help="runs at each size; medians are compared")
-    args = parser.parse_args()
-    big, small = args.files, max(1, args.files // 10)
-    b_big, b_small = 40, 10
-    rounds = max(1, args.rounds)
-    workdir = tempfile.mkdtemp(prefix="nictune-xen-bulk-")
-    try:
-        print(
-            "converging %d / %d files with one nic_model task (a), %d round(s) ..." % (small, big, rounds), flush=True
-        )
-        a_small, a_big, a_marginal, a_smalls, a_bigs = _marginal(way_a, workdir, small, big, rounds)
-        print("  (a) runs at %d files: %s s" % (small, " ".join("%.2f" % t for t in a_smalls)))
-        print("  (a) runs at %d files: %s s" % (big, " ".join("%.2f" % t for t in a_bigs)))
-        print(
-            "  (a) medians %5d files: %.2f s   %5d files: %.2f s   marginal %.3f ms/file"
-            % (small, a_small, big, a_big, a_marginal * 1e3)
-        )
-        print("per-file loop of ansible.builtin.replace (b) on %d / %d files ..." % (b_small, b_big), flush=True)
-        bs, bb, b_marginal, _bss, _bbs = _marginal(way_b, workdir, b_small, b_big, rounds)
-        print(
-            "  (b) medians %5d files: %.2f s   %5d files: %.2f s   marginal %.1f ms/file"
-            % (b_small, bs, b_big, bb, b_marginal * 1e3)
-        )
-        c_total = _median([way_c(workdir, big) for _round in range(rounds)])
-        print(
-            "  (c) plain Python read/parse/write of %d files: %.2f s, %.3f ms/file"
-            % (big, c_total, c_total / big * 1e3)
-        )
-        speedup = b_marginal / a_marginal if a_marginal > 0 else float("inf")
-        print(
-            "speedup of (a) over (b) per file: %.0fx (target >= 50); marginal cost of (a): %.3f ms/file (target <= 1)"
-            % (speedup, a_marginal * 1e3)
-        )
-        print(
-            json.dumps(
-                {
-                    "files": big,
-                    "rounds": rounds,
-                    "a_seconds_small": round(a_small, 3),
-                    "a_seconds_big": round(a_big, 3),
-                    "b_marginal_ms_per_file": round(b_marginal * 1e3, 2),
-                    "c_ms_per_file": round(c_total / big * 1e3, 4),
-                    "marginal_ms_per_file": round(a_marginal * 1e3, 4),
-                    "speedup_vs_replace": round(speedup, 1),
-                }
-            )
-        )
-    finally:
-        shutil.rmtree(workdir, ignore_errors=True)
-
+BULK = bulk_files.Bulk("xen", realistic_config, lambda i: "guest%04d.cfg" % i, task_a, task_b, plan)
 
 if __name__ == "__main__":
-    main()
+    bulk_files.main(BULK, __doc__.splitlines()[0])

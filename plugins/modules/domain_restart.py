@@ -8,13 +8,13 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 ---
 module: domain_restart
-short_description: Cold-restart a Xen, libvirt or VirtualBox guest so a new NIC model takes effect
+short_description: Cold-restart a Xen, libvirt, Proxmox VE or VirtualBox guest so a new NIC model takes effect
 version_added: 0.1.0
 description:
   - Graceful shutdown with a timeout, then a hard stop if the guest did not stop in time, then start.
   - A domain that is not running is just started.
   - A cold restart is what makes a changed NIC model take effect; a reboot from inside the guest is not
-    enough (the emulator keeps its devices).
+    enough (the emulator keeps its devices). Proxmox VE applies a VM's C([PENDING]) changes when it starts it.
   - VirtualBox changes an adapter type only while the VM is powered off, so for a running VirtualBox VM the
     change is made between O(state=stopped) and O(state=started) (see the examples).
 author:
@@ -29,20 +29,26 @@ attributes:
 options:
   backend:
     description:
-      - V(libvirt) uses the libvirt API at O(uri); V(xen) runs C(xl shutdown), C(xl destroy) and C(xl create).
+      - V(libvirt) uses the libvirt API at O(uri); V(xen) runs C(xl shutdown), C(xl destroy) and C(xl create);
+        V(proxmox) runs C(qm shutdown <vmid> --timeout), C(qm stop) when that fails, and C(qm start) on the Proxmox VE
+        node the VM lives on.
       - V(virtualbox) runs C(VBoxManage controlvm <vm> acpipowerbutton), C(VBoxManage controlvm <vm> poweroff)
         when the VM has not stopped after O(shutdown_timeout) seconds, and C(VBoxManage startvm <vm> --type headless).
     type: str
-    choices: [libvirt, xen, virtualbox]
+    choices: [libvirt, xen, proxmox, virtualbox]
     default: libvirt
   uri:
     description: libvirt connection URI.
     type: str
     default: qemu:///system
   domain:
-    description: Domain name (VirtualBox VM name or UUID).
+    description:
+      - Domain name (required for backends V(libvirt), V(xen) and V(virtualbox); for VirtualBox the VM name or
+        UUID).
     type: str
-    required: true
+  vmid:
+    description: Proxmox VE VM id (backend V(proxmox)).
+    type: int
   config_path:
     description: The domain's xl config file, for C(xl create) (backend V(xen)).
     type: path
@@ -60,10 +66,13 @@ options:
 requirements:
   - libvirt-python on the hypervisor for O(backend=libvirt).
   - the C(xl) toolstack for O(backend=xen).
+  - the C(qm) program (a Proxmox VE node) for O(backend=proxmox).
   - VirtualBox (C(VBoxManage)) for O(backend=virtualbox).
 notes:
   - The Xen path could not be run against a real Xen hypervisor when this collection was tested; it is kept to
     three C(xl) commands.
+  - Likewise no Proxmox VE host runs in the tests; the Proxmox path is four C(qm) commands, tested against a
+    recording stand-in for C(qm).
   - The VirtualBox path could not be run against a real VirtualBox when this collection was tested (only against a
     recording stand-in for C(VBoxManage)); it is kept to four C(VBoxManage) commands.
 seealso:
@@ -95,6 +104,12 @@ EXAMPLES = r"""
     backend: virtualbox
     domain: web01
     state: started
+
+- name: Cold-restart a Proxmox VE VM whose NIC change is pending
+  nictune.fleet.domain_restart:
+    backend: proxmox
+    vmid: 100
+    shutdown_timeout: 120
 """
 
 RETURN = r"""
@@ -104,7 +119,8 @@ was_running:
   type: bool
 method:
   description:
-    - How the domain was stopped (V(shutdown), V(destroy)) or V(start) when it was not running.
+    - How the domain was stopped (V(shutdown), V(destroy); for Proxmox VE V(stop), a C(qm stop)) or V(start) when it
+      was not running.
     - V(none) when O(state=stopped) or O(state=started) found nothing to do.
   returned: always
   type: str
@@ -120,6 +136,7 @@ from ansible_collections.nictune.fleet.plugins.module_utils._common.errors impor
 from ansible_collections.nictune.fleet.plugins.module_utils._common.host import ModuleHost
 from ansible_collections.nictune.fleet.plugins.module_utils._libvirt.connection import load_binding
 from ansible_collections.nictune.fleet.plugins.module_utils._libvirt.restart import restart_libvirt
+from ansible_collections.nictune.fleet.plugins.module_utils._proxmox.restart import restart_proxmox
 from ansible_collections.nictune.fleet.plugins.module_utils._virtualbox import restart as _virtualbox
 from ansible_collections.nictune.fleet.plugins.module_utils._xen.restart import restart_xen
 
@@ -127,14 +144,20 @@ from ansible_collections.nictune.fleet.plugins.module_utils._xen.restart import 
 def main():
     module = AnsibleModule(
         argument_spec=dict(
-            backend=dict(type="str", default="libvirt", choices=["libvirt", "xen", "virtualbox"]),
+            backend=dict(type="str", default="libvirt", choices=["libvirt", "xen", "proxmox", "virtualbox"]),
             uri=dict(type="str", default="qemu:///system"),
-            domain=dict(type="str", required=True),
+            domain=dict(type="str"),
+            vmid=dict(type="int"),
             config_path=dict(type="path"),
             shutdown_timeout=dict(type="int", default=60),
             state=dict(type="str", default="restarted", choices=["restarted", "stopped", "started"]),
         ),
-        required_if=[("backend", "xen", ["config_path"])],
+        required_if=[
+            ("backend", "xen", ["config_path", "domain"]),
+            ("backend", "libvirt", ["domain"]),
+            ("backend", "proxmox", ["vmid"]),
+            ("backend", "virtualbox", ["domain"]),
+        ],
         supports_check_mode=True,
     )
     p = module.params
@@ -146,6 +169,8 @@ def main():
             result = _virtualbox_action(host, p)
         elif p["backend"] == "xen":
             result = restart_xen(host, p["domain"], p["config_path"], p["shutdown_timeout"])
+        elif p["backend"] == "proxmox":
+            result = restart_proxmox(host, p["vmid"], p["shutdown_timeout"])
         else:
             result = restart_libvirt(host, load_binding(), p["uri"], p["domain"], p["shutdown_timeout"])
     except NicTuneError as exc:

@@ -8,19 +8,21 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 ---
 module: nic_model
-short_description: Set the emulated NIC model of Xen, libvirt and VirtualBox guests
+short_description: Set the emulated NIC model of Xen, libvirt, Proxmox VE and VirtualBox guests
 version_added: 0.1.0
 description:
   - Sets the model of the selected NICs of one or many domains, in Xen xl.cfg/xm files, in persistent
-    libvirt domain definitions (through the libvirt API), in libvirt domain XML files, in VirtualBox machine
-    settings files (C(.vbox)) or in VMs registered with VirtualBox (through C(VBoxManage)).
+    libvirt domain definitions (through the libvirt API; running domains live with O(apply)), in libvirt domain XML
+    files, in Proxmox VE qemu-server VM configs (through C(qm set), or in the files; see O(proxmox_mode)), in
+    VirtualBox machine settings files (C(.vbox)) or in VMs registered with VirtualBox (through C(VBoxManage)).
   - Only the model (and with O(pin_mac) a missing MAC, with O(xen_type) the Xen vif type) changes; every
     other byte of a file is kept, and so are MAC and PCI addresses.
   - All domains are read and planned before anything is written. If any file cannot be parsed, the task
     fails naming every bad file and line, and writes none.
   - The change takes effect at the next cold start of the guest (C(xl create), libvirt C(destroy)/C(start), the
     next start of a VirtualBox VM); the module never restarts a guest and reports RV(results[].restart_required)
-    instead.
+    instead. A running libvirt domain gets the new NIC at once with O(apply=live) (hot-unplug, hot-plug); on Proxmox
+    VE with C(qm), a running VM whose C(hotplug) includes C(network) gets it at once (Proxmox hot-swaps it).
 author:
   - nictune.fleet maintainers (@nictune)
 extends_documentation_fragment:
@@ -44,6 +46,10 @@ options:
       - For VirtualBox, V(virtio), V(e1000) (written as VirtualBox's Intel PRO/1000 MT Desktop, 82540EM; an adapter
         that already is one of VirtualBox's three Intel types keeps its type) and V(pcnet) (written as the
         PCnet-FAST III, Am79C973); or one of VirtualBox's own adapter type names, for exactly that type.
+      - For Proxmox VE, one of the models Proxmox accepts, as Proxmox spells them (V(virtio), V(e1000),
+        V(e1000e), V(rtl8139), V(vmxnet3), the e1000 variants V(e1000-82540em), V(e1000-82544gc),
+        V(e1000-82545em), and the older emulated ones); a catalogue name such as V(virtio-net) is written as
+        Proxmox's name. Any other model is refused.
       - May be omitted when only O(xen_type) or O(pin_mac) is wanted.
     type: str
   xen_type:
@@ -70,6 +76,7 @@ options:
         (and, run as root, its owner), and gets its name only when it is complete.
       - Refused (before any file is written) when the file's directory may be written by others than its owner
         (group- or world-writable) and has no sticky bit.
+      - Not made where Proxmox writes the file itself (O(proxmox_mode=qm)); a warning says so.
     type: bool
     default: false
   apply:
@@ -94,6 +101,18 @@ options:
     description: Seconds to wait for the guest to acknowledge the hot-unplug of a NIC (O(apply=live) or V(auto)).
     type: int
     default: 20
+  proxmox_pending:
+    description:
+      - Proxmox VE only. What to do with a selected NIC that has a pending change (its C(netN) in the config's
+        C([PENDING]) section, a change made while the VM ran and applied at its next start).
+      - V(skip) leaves it alone and reports it (a pending change that already sets O(model) needs nothing more
+        than the restart, and is reported so).
+      - V(replace) replaces the pending change by this task's change (the NIC's current value with the new
+        model); with C(qm), Proxmox replaces it itself; in files, the C(netN) line of C([PENDING]) is removed.
+      - A NIC being removed (C(delete) in C([PENDING])) or existing only in C([PENDING]) is never changed.
+    type: str
+    choices: [skip, replace]
+    default: skip
 notes:
   - Xen PV and PVH guests use netfront and have no emulated NIC model; their vifs are reported as skipped.
   - A Xen config that xl itself would reject (CRLF line endings, a comment on the last line without a newline,
@@ -116,11 +135,20 @@ notes:
   - A file with other hard links is replaced under the name given only (the atomic rename); the module warns.
   - Results, diffs and messages are valid UTF-8 whatever bytes a file holds (undecodable bytes are shown as
     C(\xNN)); files are written from their own bytes.
+  - Proxmox VE configs are read by the rules of Proxmox's strict reader; a file it would refuse or only read with a
+    warning (an unknown or repeated section, a line that is not a key and a value, a C(netN) value it cannot parse) is
+    refused with file, line and reason. Only C(netN) lines of the current configuration change; snapshot
+    sections never do. The MAC is kept; a NIC without one keeps having none (Proxmox makes up one at every
+    start); with C(qm), Proxmox writes the random MAC it picks. A locked VM (C(lock:)) is left alone.
+  - No Proxmox VE host runs in this collection's tests; the C(qm) commands are tested against a recording
+    stand-in for C(qm) (see C(docs/proxmox.md)).
 requirements:
   - libvirt-python on the hypervisor for O(backend=libvirt).
+  - the C(qm) program (a Proxmox VE node) for O(proxmox_mode=qm).
   - VirtualBox (C(VBoxManage)) for O(backend=virtualbox) without O(path).
 seealso:
   - module: nictune.fleet.nic_model_info
+  - module: nictune.fleet.domain_restart
 """
 
 EXAMPLES = r"""
@@ -165,6 +193,23 @@ EXAMPLES = r"""
   nictune.fleet.nic_model:
     path: "{{ playbook_dir }}/vbox/*/*.vbox"
     model: virtio
+
+- name: Every e1000 NIC of every VM of this Proxmox VE node becomes virtio (qm set; running VMs hot-swap)
+  nictune.fleet.nic_model:
+    backend: proxmox
+    model: virtio
+    match:
+      model: e1000
+  register: proxmox_switch
+
+- name: Two VMs of node pve2, from a copy of its configs on a host without Proxmox
+  nictune.fleet.nic_model:
+    backend: proxmox
+    proxmox_mode: file
+    path:
+      - /srv/pve-backup/nodes/pve2/qemu-server/101.conf
+      - /srv/pve-backup/nodes/pve2/qemu-server/102.conf
+    model: e1000e
     backup: true
 """
 
@@ -181,9 +226,49 @@ results:
       returned: file backends and backend virtualbox
       sample: /etc/xen/web01.cfg
     domain:
-      description: Domain name (Xen C(name=), libvirt C(<name>)); null when the file has none.
+      description: Domain name (Xen C(name=), libvirt C(<name>), Proxmox C(name:)); null when the file has none.
       type: str
       sample: web01
+    vmid:
+      description: Proxmox VE VM id (from the file name C(<vmid>.conf)).
+      type: str
+      returned: backend proxmox
+      sample: "100"
+    node:
+      description: Proxmox VE cluster node, where the config's location (C(/etc/pve/nodes/<node>/)) says it.
+      type: str
+      returned: backend proxmox
+    via:
+      description: How the change reaches Proxmox VE, V(qm) or V(file).
+      type: str
+      returned: backend proxmox
+    qm_command:
+      description: The C(qm set) command line run (or, in check mode, that would run).
+      type: list
+      elements: str
+      returned: backend proxmox, changed through qm
+      sample:
+        - qm
+        - set
+        - "100"
+        - --digest
+        - 3f786850e387550fdab836ed7e6dc881de23001b
+        - --net0
+        - virtio=BC:24:11:2C:69:EC,bridge=vmbr0
+    live:
+      description:
+        - Proxmox VE with C(qm), a running VM whose C(hotplug) includes C(network) - the NIC is hot-swapped
+          (predicted in check mode; false where Proxmox left the change pending).
+      type: bool
+      returned: backend proxmox
+    hotplug:
+      description: The VM's C(hotplug) setting as written (null when absent; Proxmox then reads V(network,disk,usb)).
+      type: str
+      returned: backend proxmox
+    ostype:
+      description: The VM's C(ostype) (V(l26), V(win10) ...), a hint for the guest driver check.
+      type: str
+      returned: backend proxmox
     backend:
       description: The backend that handled the domain.
       type: str
@@ -195,14 +280,17 @@ results:
       description:
         - True where the change takes effect only at the next cold start (files; a running libvirt domain whose NICs
           were not swapped live).
+        - For Proxmox VE, also where a pending change already sets the model; false where C(qm) hot-swapped the NIC.
       type: bool
     state:
       description:
         - libvirt domain state (V(running), V(shut off), ...).
         - VirtualBox VM state as C(VBoxManage) names it (V(poweroff), V(running), V(saved) ...); for C(.vbox) files
           V(running) or V(saved) where known, else null.
+        - Proxmox VE VM status from C(qm list) (V(running), V(stopped)); null in O(proxmox_mode=file) or for another
+          node's VM.
       type: str
-      returned: backends libvirt and virtualbox
+      returned: backends libvirt, proxmox and virtualbox
     uuid:
       description: Domain UUID (VirtualBox machine UUID, without braces).
       type: str
@@ -280,6 +368,10 @@ results:
           description: VirtualBox. True when this adapter would change once the VM is powered off.
           type: bool
           returned: backend virtualbox
+        key:
+          description: Proxmox VE C(netN) key.
+          type: str
+          returned: backend proxmox
         mac:
           description: MAC after the change (null when the NIC has none written).
           type: str
@@ -301,6 +393,18 @@ results:
         reason:
           description: Why the NIC was left alone.
           type: str
+        pending:
+          description:
+            - Proxmox VE - the NIC's change waiting in C([PENDING]), or null. Keys C(delete), C(force), C(value),
+              and for a pending value C(model), C(mac), C(bridge) ... as in nic_model_info.
+          type: dict
+          returned: backend proxmox
+        qm:
+          description:
+            - After C(qm set), where the change stands in the config Proxmox wrote - V(applied), V(pending) or
+              V(unknown).
+          type: str
+          returned: backend proxmox, changed through qm
 """
 
 from ansible.module_utils.basic import AnsibleModule

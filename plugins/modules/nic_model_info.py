@@ -8,12 +8,14 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 ---
 module: nic_model_info
-short_description: Audit the NICs of Xen, libvirt and VirtualBox guests
+short_description: Audit the NICs of Xen, libvirt, Proxmox VE and VirtualBox guests
 version_added: 0.1.0
 description:
-  - For every domain found (Xen xl.cfg/xm files, persistent libvirt domains, libvirt domain XML files, VirtualBox
-    C(.vbox) files or VMs registered with VirtualBox), reports the guest type and every NIC with its model in force,
-    MAC, bridge or network, and backend details.
+  - For every domain found (Xen xl.cfg/xm files, persistent libvirt domains, libvirt domain XML files, Proxmox VE
+    qemu-server VM configs, VirtualBox C(.vbox) files or VMs registered with VirtualBox), reports the guest type and
+    every NIC with its model in force, MAC, bridge or network, and backend details.
+  - For Proxmox VE, every C(netN) of the current configuration and of C([PENDING]) with its pending change, and
+    the VM's C(hotplug) and C(ostype); the VM's state comes from one C(qm list) where the host has C(qm).
   - For VirtualBox every adapter slot is listed, disabled ones with RV(domains[].nics[].enabled=false); for VMs read
     through C(VBoxManage) a disabled adapter shows only that (C(VBoxManage) reports nothing else of it).
   - Where a file does not set a model, the hypervisor's default is reported (V(rtl8139) for Xen HVM and
@@ -35,6 +37,7 @@ requirements:
   - libvirt-python on the hypervisor for O(backend=libvirt).
   - VirtualBox (C(VBoxManage)) for O(backend=virtualbox) without O(path).
 notes:
+  - A Proxmox VE config that Proxmox's strict reader would refuse is refused with file, line and reason.
   - The VirtualBox path through C(VBoxManage) was tested against a recording stand-in only, no real VirtualBox.
 seealso:
   - module: nictune.fleet.nic_model
@@ -60,6 +63,12 @@ EXAMPLES = r"""
   nictune.fleet.nic_model_info:
     backend: virtualbox
   register: vbox_audit
+
+- name: Audit every VM of a Proxmox VE cluster (run on one node)
+  nictune.fleet.nic_model_info:
+    backend: proxmox
+    path: /etc/pve/nodes/*/qemu-server/*.conf
+  register: proxmox_audit
 """
 
 RETURN = r"""
@@ -78,8 +87,52 @@ domains:
       type: str
       sample: xen
     domain:
-      description: Domain name; null when a Xen file has no C(name=).
+      description: Domain name; null when a Xen file has no C(name=) (or a Proxmox config no C(name:)).
       type: str
+    platform:
+      description:
+        - The platform whose model names and ranking apply (V(kvm), V(xen_hvm), V(xen_pv), V(proxmox), V(virtualbox);
+          see C(docs/models.md)).
+      type: str
+      returned: always
+    vmid:
+      description: Proxmox VE VM id (from the file name C(<vmid>.conf)); null for another file name.
+      type: str
+      returned: backend proxmox
+    node:
+      description: Proxmox VE cluster node, where the config's location (C(/etc/pve/nodes/<node>/)) says it.
+      type: str
+      returned: backend proxmox
+    hotplug:
+      description: The VM's C(hotplug) as written; null when absent (Proxmox then hot-plugs network, disk and USB).
+      type: str
+      returned: backend proxmox
+    hotplug_network:
+      description: Whether Proxmox hot-plugs this VM's NICs (so C(qm set) can swap a model without a restart).
+      type: bool
+      returned: backend proxmox
+    ostype:
+      description: The VM's C(ostype) (V(l26), V(win10), V(win11), V(other) ...), a hint for the guest driver check.
+      type: str
+      returned: backend proxmox
+    lock:
+      description: The VM's C(lock) (V(backup), V(migrate), V(snapshot) ...), or null.
+      type: str
+      returned: backend proxmox
+    template:
+      description: Whether the VM is a template.
+      type: bool
+      returned: backend proxmox
+    pending_keys:
+      description: The keys changed in C([PENDING]) (applied at the VM's next start).
+      type: list
+      elements: str
+      returned: backend proxmox
+    snapshots:
+      description: Names of the VM's snapshot sections (copies of older configurations; never edited).
+      type: list
+      elements: str
+      returned: backend proxmox
     guest_type:
       description: Xen guest type (V(hvm), V(pv), V(pvh)); for libvirt the domain's C(<os><type>) (V(hvm)).
       type: str
@@ -93,8 +146,9 @@ domains:
         - Domain state (backend V(libvirt)).
         - VirtualBox VM state as C(VBoxManage) names it (V(poweroff), V(running), V(saved) ...); null for C(.vbox)
           files.
+        - Proxmox VE VM status from C(qm list) (V(running), V(stopped)); null without C(qm) or for another node's VM.
       type: str
-      returned: backends libvirt and virtualbox
+      returned: backends libvirt, proxmox and virtualbox
     os_type:
       description: VirtualBox guest OS type.
       type: str
@@ -145,7 +199,7 @@ domains:
       elements: dict
       contains:
         index:
-          description: Position of the NIC (VirtualBox adapter slot, counted from 0).
+          description: Position of the NIC (for Proxmox VE the N of C(netN); VirtualBox adapter slot, counted from 0).
           type: int
         slot:
           description: VirtualBox adapter slot (as in the C(.vbox) file, from 0).
@@ -171,8 +225,17 @@ domains:
           description: Whether a C(.vbox) file writes the adapter type (null for VMs read through C(VBoxManage)).
           type: bool
           returned: backend virtualbox
+        key:
+          description: Proxmox VE C(netN) key.
+          type: str
+          returned: backend proxmox
+        in_config:
+          description: False for a Proxmox VE NIC that exists only in C([PENDING]) (its fields are then null).
+          type: bool
+          returned: backend proxmox
         mac:
-          description: MAC address, or null when none is written (Xen then makes a random one at every start).
+          description:
+            - MAC address, or null when none is written (Xen and Proxmox VE then make a random one at every start).
           type: str
         bridge:
           description: Bridge (Xen), libvirt source bridge/network/device, or what a VirtualBox adapter is attached to.
@@ -197,6 +260,45 @@ domains:
           description: libvirt PCI address as C(domain:bus:slot.function), when set.
           type: str
           returned: libvirt backends
+        tag:
+          description: Proxmox VE VLAN tag.
+          type: int
+          returned: backend proxmox
+        trunks:
+          description: Proxmox VE VLAN trunks (C(10;20-30)).
+          type: str
+          returned: backend proxmox
+        firewall:
+          description: Whether Proxmox's firewall protects the NIC.
+          type: bool
+          returned: backend proxmox
+        queues:
+          description: Number of packet queues (multiqueue virtio).
+          type: int
+          returned: backend proxmox
+        link_down:
+          description: Whether the NIC's link is set down.
+          type: bool
+          returned: backend proxmox
+        rate:
+          description: Rate limit in MB/s.
+          type: float
+          returned: backend proxmox
+        mtu:
+          description: MTU (virtio only).
+          type: int
+          returned: backend proxmox
+        value:
+          description: The C(netN) value as written.
+          type: str
+          returned: backend proxmox
+        pending:
+          description:
+            - The NIC's change waiting in C([PENDING]), applied at the next start, or null. C(delete) (removed then;
+              C(force) for C(!netN)), C(value) (the next value) and, for a value, C(model), C(mac), C(bridge), C(tag)
+              ... as above.
+          type: dict
+          returned: backend proxmox
 """
 
 from ansible.module_utils.basic import AnsibleModule

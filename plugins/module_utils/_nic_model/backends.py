@@ -19,14 +19,23 @@ with ``apply(host, params, options)`` and ``info(host, params)`` returning the m
 A file backend may also define ``host_facts(host)``: what it must know from the host before planning (which
 VMs run, for VirtualBox); :mod:`.run` asks it once per task and passes it as ``options["host_facts"]``. A name
 in both registries (``virtualbox``) is the file backend with ``path`` and the API backend without.
+Proxmox VE is both: its configs are files (the file core ``_proxmox.backend`` is registered as a file
+backend), and on a Proxmox node the change goes through ``qm set`` so Proxmox locks, checks and (for running
+VMs) hot-swaps. :class:`ProxmoxApi` runs the shared file workflow with the write step of ``_proxmox.qm``.
+With ``backend: auto``, an API backend whose ``claims(params)`` is true takes the task.
 """
 
 from __future__ import annotations
 
+import os
+
 from .._common.errors import NicTuneError
+from .._common.files import expand_paths
 from .._libvirt import api as _libvirt_api
 from .._libvirt import domain_xml as _libvirt_xml
 from .._libvirt.connection import load_binding
+from .._proxmox import backend as _proxmox
+from .._proxmox import qm as _qm
 from .._virtualbox import backend as _virtualbox
 from .._virtualbox.manage import VBoxManageApi
 from .._xen import backend as _xen
@@ -53,13 +62,70 @@ def _no_paths(params):
         raise NicTuneError("path is not used with backend libvirt; give domains (and uri) instead")
 
 
-FILE_BACKENDS = {"xen": _xen, "libvirt_xml": _libvirt_xml}
-API_BACKENDS = {"libvirt": LibvirtApi}
-# VirtualBox: .vbox files with path, registered VMs through VBoxManage without.
-FILE_BACKENDS["virtualbox"] = _virtualbox
-API_BACKENDS["virtualbox"] = VBoxManageApi
+class ProxmoxApi:
+    """Proxmox VE qemu-server configs: ``path`` or ``vmids`` (+ ``node``); ``qm set`` or file writes."""
+
+    name = "proxmox"
+    takes_paths = True
+
+    @staticmethod
+    def claims(params):
+        """``backend: auto`` with ``vmids``, or with paths that are all ``qemu-server/<vmid>.conf`` files."""
+        paths = params.get("path") or []
+        return bool(params.get("vmids")) or (bool(paths) and all(_proxmox.sniff(p) for p in paths))
+
+    @staticmethod
+    def _paths(host, params):
+        if params.get("domains"):
+            raise NicTuneError("domains is for backend libvirt; select Proxmox VMs with vmids (and node) or path")
+        if params.get("path") and params.get("vmids"):
+            raise NicTuneError("give either path or vmids, not both")
+        patterns = params.get("path") or _proxmox.config_paths(params.get("vmids"), params.get("node"))
+        return expand_paths([os.path.expanduser(p) for p in patterns], warn=host.warn)
+
+    @classmethod
+    def apply(cls, host, params, options):
+        from . import run  # the shared file workflow (run imports this module)
+
+        paths = cls._paths(host, params)
+        via = _qm.resolve_via(host, params.get("proxmox_mode"))
+        options = dict(options, proxmox_pending=params.get("proxmox_pending"), proxmox_via=via)
+        if via == "qm":
+            # which VMs run, and which node each config belongs to (qm reaches this node's VMs only)
+            options.update(
+                proxmox_states=_qm.vm_states(host),
+                proxmox_local_node=_qm.local_node(),
+                proxmox_nodes={p: _proxmox.node_of(os.path.realpath(p)) for p in paths},
+            )
+        out = run._apply_files(host, paths, cls.name, options, write=_qm.writer(host))
+        cls._nodes(out["results"])
+        return out
+
+    @staticmethod
+    def _nodes(entries):
+        for entry in entries:
+            entry["node"] = entry["node"] or _proxmox.node_of(entry["realpath"])
+
+    @classmethod
+    def info(cls, host, params):
+        from . import run  # the shared file workflow (run imports this module)
+
+        paths = cls._paths(host, params)
+        via = _qm.resolve_via(host, params.get("proxmox_mode"))
+        states = _qm.vm_states(host) if via == "qm" else {}
+        out = run._describe_files(host, paths, cls.name)
+        cls._nodes(out["domains"])
+        for domain in out["domains"]:
+            domain["state"] = states.get(domain["vmid"])
+        return out
+
+
+FILE_BACKENDS = {"xen": _xen, "libvirt_xml": _libvirt_xml, "proxmox": _proxmox, "virtualbox": _virtualbox}
+# VirtualBox: .vbox files with path, registered VMs through VBoxManage without. Proxmox: always ProxmoxApi, which
+# takes paths itself (qm set on a Proxmox node, the shared file workflow elsewhere).
+API_BACKENDS = {"libvirt": LibvirtApi, "proxmox": ProxmoxApi, "virtualbox": VBoxManageApi}
 # backend: auto tries these in turn for a file; the last one takes every file the others did not.
-AUTO_ORDER = ("virtualbox", "libvirt_xml", "xen")
+AUTO_ORDER = ("virtualbox", "libvirt_xml", "proxmox", "xen")
 CHOICES = ("auto", *sorted(set(FILE_BACKENDS) | set(API_BACKENDS)))
 
 

@@ -90,8 +90,13 @@ def _hard_link_warning(config):
     return None
 
 
-def _apply_files(host, paths, backend, options):
-    """Plan every file, then (not in check mode) write the changed ones. Returns the module result."""
+def _apply_files(host, paths, backend, options, write=None):
+    """Plan every file, then (not in check mode) write the changed ones. Returns the module result.
+
+    ``write(path, new_data, backup, result)``, when given, replaces ``host.write_file`` for a backend that hands
+    some changes to the hypervisor's own tool (Proxmox's ``qm set``); it returns the backup file name or None
+    and may complete ``result``. A planned ``restart_required`` is kept.
+    """
     started = time.time()
     writing = not host.check_mode
     backup = options.get("backup", False)
@@ -123,7 +128,7 @@ def _apply_files(host, paths, backend, options):
         for name, path, data, new_data, planned_result in planned:
             changed = new_data != data
             result = dict(planned_result, path=path, realpath=os.path.realpath(path), backend=name, changed=changed)
-            result["restart_required"] = changed
+            result.setdefault("restart_required", changed)
             if changed:
                 if host.diff_mode:
                     diffs.append(_diff(path, data, new_data))
@@ -134,15 +139,18 @@ def _apply_files(host, paths, backend, options):
             out["diff"] = diffs
         out = _checked_result(out)
         if writing:
-            _write(host, out["results"], writes, backup)
+            _write(host, out["results"], writes, backup, write)
     return out
 
 
-def _write(host, results, writes, backup):
+def _write(host, results, writes, backup, write=None):
     done = []
     for index, path, new_data in writes:
         try:
-            backup_file = host.write_file(path, new_data, backup=backup)
+            if write is None:
+                backup_file = host.write_file(path, new_data, backup=backup)
+            else:
+                backup_file = write(path, new_data, backup, results[index])
         except NicTuneError as exc:
             if done:
                 exc = NicTuneError(
@@ -175,10 +183,17 @@ def _check_path(params):
 
 def _api_backend(params):
     backend = params["backend"]
-    if backend in API_BACKENDS and not (params.get("path") and backend in FILE_BACKENDS):
-        return API_BACKENDS[backend]
-    if backend == "auto" and params.get("path") is None:
-        return API_BACKENDS["virtualbox" if params.get("vms") else "libvirt"]
+    api = API_BACKENDS.get(backend)
+    if api is not None and (
+        getattr(api, "takes_paths", False) or not (params.get("path") and backend in FILE_BACKENDS)
+    ):
+        return api
+    if backend == "auto":
+        for candidate in API_BACKENDS.values():
+            if hasattr(candidate, "claims") and candidate.claims(params):
+                return candidate
+        if params.get("path") is None:
+            return API_BACKENDS["virtualbox" if params.get("vms") else "libvirt"]
     return None
 
 

@@ -5,6 +5,8 @@
 
 from __future__ import annotations
 
+from .._proxmox.backend import PENDING_MODES
+from .._proxmox.qm import MODES as PROXMOX_MODES
 from .backends import CHOICES
 
 
@@ -14,6 +16,9 @@ def _where():
         path=dict(type="list", elements="path"),
         uri=dict(type="str", default="qemu:///system"),
         domains=dict(type="list", elements="str"),
+        vmids=dict(type="list", elements="int"),
+        node=dict(type="str"),
+        proxmox_mode=dict(type="str", default="auto", choices=list(PROXMOX_MODES)),
     )
 
 
@@ -34,6 +39,7 @@ def apply_spec():
         backup=dict(type="bool", default=False),
         apply=dict(type="str", default="config", choices=["config", "live", "auto"]),
         detach_timeout=dict(type="int", default=20),
+        proxmox_pending=dict(type="str", default="skip", choices=list(PENDING_MODES)),
         match=dict(
             type="dict",
             options=dict(

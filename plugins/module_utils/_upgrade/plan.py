@@ -21,6 +21,8 @@ def platform_of(domain):
     if domain.get("platform"):
         return domain["platform"]
     backend = domain.get("backend")
+    if backend == "proxmox":
+        return "proxmox"
     if backend == "xen":
         return "xen_hvm" if domain.get("guest_type") == "hvm" else "xen_pv"
     if backend in ("libvirt", "libvirt_xml"):

@@ -6,10 +6,8 @@
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 import pytest
-import yaml
 from ansible.module_utils import _internal as _module_utils_internal
 
 # Importing controller code (ansible.errors) flips ansible-core's process-wide "is_controller" switch,
@@ -23,8 +21,6 @@ from ansible_collections.nictune.fleet.plugins.filter.vif import FilterModule, v
 from ansible_collections.nictune.fleet.plugins.module_utils._xen.stable_mac import xen_stable_mac
 
 _module_utils_internal.is_controller = _WAS_CONTROLLER
-
-FILTER_DIR = Path(vif_filters.__file__).resolve().parent
 
 
 @pytest.fixture(autouse=True)
@@ -105,16 +101,3 @@ def test_through_jinja2():
     assert out.render(spec="mac=00:16:3e:00:00:01, bridge=xenbr0") == (
         "xenbr0|mac=00:16:3e:00:00:01, bridge=xenbr0, model=e1000|00:16:3e:3b:46:9e"
     )
-
-
-@pytest.mark.parametrize("name", ["vif_parse", "vif_format", "xen_mac"])
-def test_sidecar_docs(name):
-    doc = yaml.safe_load((FILTER_DIR / ("%s.yml" % name)).read_text())
-    assert set(doc) == {"DOCUMENTATION", "EXAMPLES", "RETURN"}
-    assert doc["DOCUMENTATION"]["name"] == name
-    assert "_input" in doc["DOCUMENTATION"]["options"]
-    assert "_value" in doc["RETURN"]
-    assert "nictune.fleet.%s" % name in doc["EXAMPLES"]
-    positional = doc["DOCUMENTATION"].get("positional")
-    if positional:
-        assert positional in doc["DOCUMENTATION"]["options"]

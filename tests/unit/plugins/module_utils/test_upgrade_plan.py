@@ -28,6 +28,16 @@ def xen(guest_type="hvm", model="rtl8139", nic_type="ioemu"):
     }
 
 
+def proxmox(model="e1000-82545em"):
+    return {
+        "backend": "proxmox",
+        "platform": "proxmox",
+        "domain": "p1",
+        "vmid": "100",
+        "nics": [{"index": 0, "model": model}],
+    }
+
+
 ALL = ["rtl8139", "e1000", "e1000e", "virtio"]
 
 
@@ -52,6 +62,8 @@ ALL = ["rtl8139", "e1000", "e1000e", "virtio"]
         (xen(), {"supported": ["rtl8139", "e1000"]}, "switch", "e1000", "no driver for xen_pv"),
         (xen(nic_type="vif"), {"supported": ["xen_pv"]}, "keep", "xen_pv", "already on xen_pv"),
         (xen("pv"), {"supported": ALL}, "skip", None, "PV"),
+        (proxmox(), {"supported": ALL}, "switch", "virtio", "best model"),
+        (proxmox(), {"supported": ["rtl8139", "e1000"]}, "keep", "e1000", "already on e1000"),
         ({"backend": "libvirt", "domain": "n", "domain_type": "kvm", "nics": []}, {}, "skip", None, "no NIC"),
         (None, {}, "skip", None, "not found"),
     ],
@@ -69,6 +81,7 @@ def test_platform_of():
     assert platform_of(xen()) == "xen_hvm"
     assert platform_of(xen("pvh")) == "xen_pv"
     assert platform_of(dict(kvm(), domain_type="xen")) == "xen_hvm"
+    assert platform_of(proxmox()) == "proxmox"
 
 
 @pytest.mark.parametrize(

@@ -2,7 +2,8 @@
 # Copyright: nictune.fleet contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """nic_model / nic_model_info as Ansible runs them, on real files: check mode, diff, backup,
-atomic write, symlinks, read-only files and several bad files in one task."""
+atomic write, symlinks, read-only files and several bad files in one task; backend proxmox (and domain_restart)
+also through a stand-in for qm put first on PATH (no Proxmox VE host runs here)."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ import pytest
 from ansible.module_utils import _internal as _module_utils_internal
 from ansible.module_utils.testing import patch_module_args
 
-from ansible_collections.nictune.fleet.plugins.modules import nic_model, nic_model_info
+from ansible_collections.nictune.fleet.plugins.modules import domain_restart, nic_model, nic_model_info
 
 HVM = b"""# web guest
 name = "web01"
@@ -207,3 +208,74 @@ def test_vbox_latin1_file_diff_is_valid_utf8(tmp_path, capsys):
     assert res["results"][0]["domain"] == "büro"
     for side in ("before", "after"):
         res["diff"][0][side].encode("utf-8")
+
+
+# --- backend proxmox ------------------------------------------------------------------------------
+
+PROXMOX_CONF = b"name: web01\nnet0: e1000=BC:24:11:2C:69:EC,bridge=vmbr0\nostype: l26\n"
+QM_STAND_IN = """#!/bin/sh
+printf '%s\\n' "$*" >> "$QM_LOG"
+case "$1" in
+  status) echo "status: running" ;;
+  list) printf '      VMID NAME STATUS MEM(MB) BOOTDISK(GB) PID\\n       100 web01 running 512 8.00 42\\n' ;;
+esac
+"""
+
+
+@pytest.fixture
+def conf(tmp_path):
+    folder = tmp_path / "qemu-server"
+    folder.mkdir()
+    (folder / "100.conf").write_bytes(PROXMOX_CONF)
+    return folder
+
+
+@pytest.fixture
+def qm(tmp_path, monkeypatch):
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    (bin_dir / "qm").write_text(QM_STAND_IN)
+    (bin_dir / "qm").chmod(0o755)
+    monkeypatch.setenv("PATH", "%s:%s" % (bin_dir, os.environ.get("PATH", "")))
+    monkeypatch.setenv("QM_LOG", str(tmp_path / "qm.log"))
+    return tmp_path / "qm.log"
+
+
+def test_files_check_mode_then_real_run_with_backup(conf, capsys):
+    args = {"backend": "proxmox", "proxmox_mode": "file", "path": [str(conf / "*.conf")], "model": "virtio"}
+    res = run(nic_model, capsys, check=True, diff=True, **args)
+    assert res["changed"] and (conf / "100.conf").read_bytes() == PROXMOX_CONF
+    assert res["diff"][0]["after"] == PROXMOX_CONF.decode().replace("e1000=", "virtio=")
+    res = run(nic_model, capsys, backup=True, **args)
+    assert (conf / "100.conf").read_bytes() == PROXMOX_CONF.replace(b"e1000=", b"virtio=")
+    assert open(res["results"][0]["backup_file"], "rb").read() == PROXMOX_CONF
+    assert res["results"][0]["vmid"] == "100" and res["results"][0]["via"] == "file"
+    assert not run(nic_model, capsys, **args)["changed"]
+
+
+def test_unknown_model_fails_the_task(conf, capsys):
+    res = run(nic_model, capsys, backend="proxmox", proxmox_mode="file", path=[str(conf / "*.conf")], model="igb")
+    assert res["failed"] and "model 'igb' is not one Proxmox VE offers" in res["msg"]
+
+
+def test_through_qm_on_path(conf, qm, capsys):
+    res = run(nic_model, capsys, backend="proxmox", path=[str(conf / "100.conf")], model="e1000e")
+    assert res["results"][0]["via"] == "qm" and res["results"][0]["live"] is True
+    lines = qm.read_text().splitlines()
+    assert lines[0] == "list"
+    assert lines[1].startswith("set 100 --digest ") and lines[1].endswith(
+        " --net0 e1000e=BC:24:11:2C:69:EC,bridge=vmbr0"
+    )
+    info = run(nic_model_info, capsys, backend="auto", path=[str(conf / "100.conf")])
+    assert info["domains"][0]["state"] == "running" and info["domains"][0]["backend"] == "proxmox"
+
+
+def test_domain_restart_through_qm_on_path(qm, capsys):
+    res = run(domain_restart, capsys, backend="proxmox", vmid=100, shutdown_timeout=7)
+    assert (res["method"], res["was_running"]) == ("shutdown", True)
+    assert qm.read_text().splitlines() == ["status 100", "shutdown 100 --timeout 7", "start 100"]
+
+
+def test_domain_restart_needs_vmid(capsys):
+    res = run(domain_restart, capsys, backend="proxmox")
+    assert res["failed"] and "vmid" in res["msg"]
