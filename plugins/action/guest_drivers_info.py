@@ -12,6 +12,10 @@ from ansible_collections.nictune.fleet.plugins.plugin_utils.action import Nictun
 from ansible_collections.nictune.fleet.plugins.plugin_utils.data import plain
 
 DRIVER_STORE_SCRIPT = "Get-NictuneNetDrivers.ps1"
+WINDOWS_HOTPLUG = (
+    "Windows keeps IP settings with the adapter, not its MAC: a plugged adapter starts unconfigured "
+    "(the role restores the settings by MAC at the boot after a cold switch)"
+)
 
 
 class ActionModule(NictuneAction):
@@ -46,4 +50,12 @@ class ActionModule(NictuneAction):
             available_installers=args["windows_packages"],
             target_models=args["target_models"] or None,
         )
-        return {"changed": False, "result": result, "nics": [], "link_drivers": [], "model_modules": {}}
+        return {
+            "changed": False,
+            "result": result,
+            "nics": [],
+            "link_drivers": [],
+            "model_modules": {},
+            "naming_method": "none",
+            "hotplug": {"ready": False, "reason": WINDOWS_HOTPLUG, "nics": []},
+        }

@@ -45,5 +45,7 @@ class ActionModule(NictuneAction):
             pinned=pinned or None,
             ranking=args["ranking"] or None,
             readiness_gate=args["readiness_gate"],
+            method=args["switch"],
+            hotplug=args["hotplug"],
         )
         return {"changed": False, "ansible_facts": {"nic_model_guest": record}}

@@ -63,6 +63,18 @@ options:
     type: list
     elements: str
     default: []
+  pin_interface_names:
+    description:
+      - Whether the caller pins interface names to MACs (the role's C(guest_drivers_pin_interface_names)); a guest
+        whose names are not pinned is not ready for a hot-plugged NIC.
+    type: bool
+    default: true
+  fix_hotplug:
+    description:
+      - Whether the caller adds the missing C(allow-hotplug) line of an ifupdown NIC (the role's
+        C(guest_drivers_ifupdown_allow_hotplug)); such a NIC then counts as ready.
+    type: bool
+    default: false
 """
 
 EXAMPLES = r"""
@@ -92,6 +104,20 @@ model_modules:
   description: Linux - per model, the kernel modules it needs.
   type: dict
   returned: always
+naming_method:
+  description:
+    - Linux - how names can be pinned to MACs - V(link) (systemd-udevd), V(udev_rule) (another udev) or V(none).
+  type: str
+  returned: always
+hotplug:
+  description:
+    - Whether every NIC would come back by itself, with its name and configuration, when it is unplugged and plugged
+      again as another model (a live switch) - C(ready), C(reason) and per NIC C(interface), C(mac), C(manager),
+      C(file) (the configuration that applies), C(how) (V(mac), V(name) or V(any)), C(config_files), C(ready),
+      C(reason), C(fix) (a line the role adds).
+    - Windows guests are never ready - their IP settings belong to the adapter, not to its MAC.
+  type: dict
+  returned: always
 """
 
 import os
@@ -100,7 +126,7 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.nictune.fleet.plugins.module_utils._common import models as _models
 from ansible_collections.nictune.fleet.plugins.module_utils._common.errors import NicTuneError
-from ansible_collections.nictune.fleet.plugins.module_utils._guest import drivers, linux
+from ansible_collections.nictune.fleet.plugins.module_utils._guest import drivers, linux, linux_net
 
 
 def main():
@@ -113,6 +139,8 @@ def main():
             intel_license_acknowledged=dict(type="bool", default=False),
             windows_packages=dict(type="list", elements="dict", default=[]),
             interfaces=dict(type="list", elements="str", default=[]),
+            pin_interface_names=dict(type="bool", default=True),
+            fix_hotplug=dict(type="bool", default=False),
         ),
         supports_check_mode=True,
     )
@@ -133,10 +161,16 @@ def main():
     except NicTuneError as exc:
         module.fail_json(msg=str(exc))
     models = result["models_considered"]
+    nics = linux.nics(names=p["interfaces"] or None)
+    naming = linux.naming_method()
     module.exit_json(
         changed=False,
         result=result,
-        nics=linux.nics(names=p["interfaces"] or None),
+        nics=nics,
+        naming_method=naming,
+        hotplug=linux_net.hotplug(
+            nics, names_pinnable=p["pin_interface_names"] and naming != "none", fix=p["fix_hotplug"]
+        ),
         link_drivers=_models.ethtool_drivers(models),
         model_modules={m: (_models.linux_driver(m) or {"needs": []})["needs"] for m in models},
     )

@@ -64,6 +64,22 @@ options:
     description: Whether the guest must be able to drive the target (C(nic_model_readiness_gate)).
     type: bool
     default: true
+  switch:
+    description:
+      - How the switch may reach the running guest (C(nic_model_switch)) - V(cold) (a restart), V(live) (libvirt -
+        unplug the old NIC, plug the new model with the same MAC; no restart) or V(auto) (live where the guest is
+        ready for it, see O(hotplug), cold otherwise).
+      - The record gets C(apply) (the O(nictune.fleet.nic_model#module:apply) option of the switch) and
+        C(apply_reason). Where V(live) cannot be done (another backend, a guest not ready) the guest is skipped, with
+        the reason.
+    type: str
+    choices: [cold, live, auto]
+    default: cold
+  hotplug:
+    description:
+      - Whether the guest brings a plugged NIC up by itself (C(guest_drivers_result.hotplug) - C(ready), C(reason));
+        null when unknown (readiness gate off).
+    type: dict
 """
 
 EXAMPLES = r"""

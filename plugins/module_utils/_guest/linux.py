@@ -74,3 +74,17 @@ def nics(root="/", names=None):
             continue
         out.append({"name": name, "mac": mac, "driver": os.path.basename(os.path.realpath(driver))})
     return out
+
+
+_UDEVD = ("lib/systemd/systemd-udevd", "usr/lib/systemd/systemd-udevd")
+_UDEV_OTHER = ("sbin/udevd", "usr/sbin/udevd", "bin/udevadm", "usr/bin/udevadm", "sbin/udevadm")
+
+
+def naming_method(root="/"):
+    """How a NIC's name can be pinned to its MAC: ``link`` (a systemd .link file, applied by systemd-udevd),
+    ``udev_rule`` (a rule for another udev) or ``none`` (no udev: names cannot be pinned)."""
+    if any(os.path.exists(os.path.join(root, p)) for p in _UDEVD):
+        return "link"
+    if any(os.path.exists(os.path.join(root, p)) for p in _UDEV_OTHER):
+        return "udev_rule"
+    return "none"

@@ -7,6 +7,7 @@
 * ``find_domain(audit, ...)``: a guest's domain in its hypervisor's audit;
 * ``plan_guest(...)``: the target model of one guest and why;
 * ``guest_record(...)``: the guest's record through the upgrade: the plan and everything needed to switch;
+* ``switch_method(...)``: whether the switch may go live (no restart) or must be cold, and why;
 * ``compare(...)``: whether a guest's throughput after the switch is acceptable.
 """
 
@@ -160,7 +161,19 @@ def find_domain(audit, domain=None, config_path=None):
 
 
 # What the switch needs from the audit entry, copied into the record.
-_SWITCH_FIELDS = ("backend", "uri", "path", "vmid", "node", "uuid", "state", "machine", "guest_type", "nics")
+_SWITCH_FIELDS = (
+    "backend",
+    "uri",
+    "path",
+    "vmid",
+    "node",
+    "uuid",
+    "state",
+    "machine",
+    "guest_type",
+    "nics",
+    "hotplug_network",
+)
 
 
 def switch_args(record, from_files):
@@ -194,10 +207,54 @@ def restart_args(record):
     return None
 
 
-def guest_record(name, hypervisor, audit, domain=None, config_path=None, **decide):
+SWITCH_METHODS = ("cold", "live", "auto")
+
+# Why a backend switches cold only (the live path is the libvirt API's detach/attach).
+_COLD_ONLY = {
+    "xen": "xl cannot hot-plug an emulated NIC of an HVM guest (see docs/xen.md)",
+    "virtualbox": "VirtualBox changes a NIC's adapter type only while the machine is off",
+    "libvirt_xml": "the domain is changed through its XML file, which takes effect at the next start",
+    "proxmox": "qemu-server decides itself: it swaps the NIC live where the VM's hotplug includes network",
+}
+
+
+def switch_method(record, wanted, hotplug):
+    """``(apply, reason)``: the ``apply`` option of nictune.fleet.nic_model for this guest (``config``, ``live`` or
+    ``auto``; None where the backend has no such option) and why, from ``wanted`` (the role's
+    ``nic_model_switch``: cold, live or auto) and ``hotplug`` (guest_drivers_result.hotplug, None when the readiness
+    gate is off). Raises NicTuneError where ``wanted`` is live and the guest cannot be switched live.
+    """
+    if wanted not in SWITCH_METHODS:
+        raise NicTuneError("nic_model_switch must be one of %s, got %r" % (", ".join(SWITCH_METHODS), wanted))
+    backend = (record.get("switch") or {}).get("backend") or record.get("backend")
+    if (record.get("switch") or {}).get("path"):
+        backend = "libvirt_xml" if backend in ("libvirt", "libvirt_xml") else backend
+    if backend != "libvirt":
+        why = _COLD_ONLY.get(backend, "backend %s has no live switch" % backend)
+        if wanted == "live" and backend != "proxmox":
+            raise NicTuneError("nic_model_switch is live, but %s" % why)
+        return None, why
+    if wanted == "cold":
+        return "config", "nic_model_switch is cold"
+    if hotplug is None:
+        if wanted == "live":
+            return "live", "nic_model_switch is live (the readiness gate is off: the guest was not asked)"
+        return "config", "the readiness gate is off, so whether the guest takes a plugged NIC by itself is unknown"
+    if not hotplug.get("ready"):
+        why = "the guest would not bring a plugged NIC up by itself: %s" % (hotplug.get("reason") or "unknown")
+        if wanted == "live":
+            raise NicTuneError("nic_model_switch is live, but %s" % why)
+        return "config", why
+    return wanted, "the guest brings a plugged NIC up by itself (%s)" % (hotplug.get("reason") or "ready")
+
+
+def guest_record(name, hypervisor, audit, domain=None, config_path=None, method=None, hotplug=None, **decide):
     """The guest's record: :func:`plan_guest`'s plan plus what the switch needs (backend, URI or config path,
     domain, NICs) taken from the hypervisor's ``audit`` (``{"uri", "path", "domains": [...]}``), with the options
-    that select the domain for nictune.fleet.nic_model (``switch``) and nictune.fleet.domain_restart (``restart``)."""
+    that select the domain for nictune.fleet.nic_model (``switch``) and nictune.fleet.domain_restart (``restart``),
+    and, for a guest to switch, how (``apply`` and ``apply_reason``, see :func:`switch_method`; ``method`` is the
+    role's nic_model_switch, default cold). A guest that cannot be switched the way ``method`` demands is skipped,
+    with the reason."""
     audit = audit or {}
     entry = find_domain(audit.get("domains"), domain or name, config_path)
     if entry is not None and entry.get("offered_models") and not decide.get("offered"):
@@ -220,4 +277,23 @@ def guest_record(name, hypervisor, audit, domain=None, config_path=None, **decid
             record.update(
                 action="skip", reason="backend %s: the upgrade cannot select this domain" % record.get("backend")
             )
+    if record["action"] == "switch":
+        try:
+            record["apply"], record["apply_reason"] = switch_method(record, method or "cold", hotplug)
+        except NicTuneError as exc:
+            record.update(action="skip", reason=exc.reason, apply=None, apply_reason=exc.reason)
+        else:
+            record["method"] = planned_method(record)
     return record
+
+
+def planned_method(record):
+    """``live`` or ``cold``: how the switch is expected to go, from the record's ``apply`` and the domain's state at
+    the audit (nictune.fleet.nic_model decides for good, and may still go cold: a bus without hot-plug, an unplug
+    the guest does not acknowledge)."""
+    apply = record.get("apply")
+    if apply == "live" or (apply == "auto" and record.get("state") == "running"):
+        return "live"
+    if record.get("backend") == "proxmox" and record.get("state") == "running":
+        return "live" if record.get("hotplug_network") else "cold"
+    return "cold"

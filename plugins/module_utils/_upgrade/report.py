@@ -68,7 +68,12 @@ def guest_entry(name, record, check_mode=False):
         decision, reason = "rolled_back", outcome.get("reason")
     elif check_mode:
         decision = "switched"
-        reason = "check mode: would switch to %s (%s)" % (record.get("target_model"), record.get("reason"))
+        how = outcome.get("method") or record.get("method")
+        reason = "check mode: would switch %sto %s (%s)" % (
+            how + " " if how in ("live", "cold") else "",
+            record.get("target_model"),
+            record.get("reason"),
+        )
         entry["after_model"] = record.get("target_model")
     elif outcome.get("switched"):
         decision, reason = "switched", outcome.get("reason") or record.get("reason")
@@ -305,6 +310,7 @@ PLAN_COLUMNS = [
     ("action", "action", "text"),
     ("current_model", "now", "text"),
     ("target_model", "target", "text"),
+    ("method", "switch", "text"),
     ("reason", "reason", "text"),
 ]
 
@@ -316,6 +322,8 @@ def plan_lines(records):
         r = records[name] or {"action": "skip", "reason": "not audited or planned (unreachable?)"}
         if r.get("action") == "switch":
             what = "switch %s -> %s" % (r.get("current_model") or "?", r.get("target_model"))
+            if r.get("method"):
+                what += ", %s" % r["method"]
         else:
             what = "%s %s" % (r.get("action"), r.get("current_model") or "")
         lines.append("%s: %s (%s)" % (name, what.strip(), r.get("reason")))
@@ -361,4 +369,6 @@ def guest_line(g):
             parts.append("%s %.1f -> %.1f Mbit/s" % (direction, b / 1e6, a / 1e6))
     if number(g.get("outage_s")) is not None:
         parts.append("outage %.1f s (%s)" % (number(g["outage_s"]), g.get("method") or "switch"))
+    elif g.get("method") in ("live", "cold"):
+        parts.append(g["method"])
     return "%s (%s)" % (", ".join(parts), g.get("reason"))

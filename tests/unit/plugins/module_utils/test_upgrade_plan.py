@@ -6,7 +6,14 @@ from __future__ import annotations
 import pytest
 
 from ansible_collections.nictune.fleet.plugins.module_utils._common.errors import NicTuneError
-from ansible_collections.nictune.fleet.plugins.module_utils._upgrade.plan import compare, plan_guest, platform_of
+from ansible_collections.nictune.fleet.plugins.module_utils._upgrade.plan import (
+    compare,
+    guest_record,
+    plan_guest,
+    planned_method,
+    platform_of,
+    switch_method,
+)
 
 
 def kvm(model="rtl8139", domain_type="qemu"):
@@ -109,3 +116,74 @@ def test_compare(before, after, ok, reason_part):
 def test_compare_rejects_bad_threshold(threshold):
     with pytest.raises(NicTuneError, match="nic_model_rollback_threshold"):
         compare({}, {}, threshold)
+
+
+# --- how the switch reaches the guest (nic_model_switch) ----------------------------------------------------------
+
+READY = {"ready": True, "reason": "networkd brings ens2 up by mac (/etc/systemd/network/10-lab.network)"}
+NOT_READY = {"ready": False, "reason": "ens2: ifupdown brings ens2 up at boot only (auto)"}
+
+
+def _libvirt_audit(state="running"):
+    nic = {"index": 0, "model": "rtl8139", "mac": "52:54:00:00:00:01"}
+    domain = {"domain": "web1", "backend": "libvirt", "domain_type": "kvm", "state": state, "nics": [nic]}
+    return {"uri": "qemu:///system", "domains": [domain]}
+
+
+@pytest.mark.parametrize(
+    ("wanted", "hotplug", "apply", "reason_part"),
+    [
+        ("cold", READY, "config", "nic_model_switch is cold"),
+        ("auto", READY, "auto", "brings a plugged NIC up by itself"),
+        ("live", READY, "live", "brings a plugged NIC up by itself"),
+        ("auto", NOT_READY, "config", "would not bring a plugged NIC up by itself: ens2: ifupdown"),
+        ("auto", None, "config", "readiness gate is off"),
+        ("live", None, "live", "readiness gate is off"),
+    ],
+)
+def test_switch_method_libvirt(wanted, hotplug, apply, reason_part):
+    record = {"backend": "libvirt", "switch": {"backend": "libvirt", "domains": ["web1"]}}
+    got, reason = switch_method(record, wanted, hotplug)
+    assert got == apply
+    assert reason_part in reason
+
+
+@pytest.mark.parametrize("backend", ["xen", "virtualbox"])
+def test_switch_method_cold_only_backends(backend):
+    record = {"backend": backend, "switch": {"backend": backend}}
+    assert switch_method(record, "auto", READY)[0] is None
+    with pytest.raises(NicTuneError, match="nic_model_switch is live, but"):
+        switch_method(record, "live", READY)
+
+
+def test_switch_method_libvirt_xml_file_is_cold():
+    record = {"backend": "libvirt", "switch": {"backend": "libvirt_xml", "path": ["/etc/libvirt/qemu/web1.xml"]}}
+    apply, reason = switch_method(record, "auto", READY)
+    assert apply is None and "next start" in reason
+
+
+def test_switch_method_refuses_unknown_value():
+    with pytest.raises(NicTuneError, match="nic_model_switch must be one of cold, live, auto"):
+        switch_method({"backend": "libvirt"}, "hot", READY)
+
+
+def test_record_of_a_guest_not_ready_for_live_is_skipped_not_switched_cold():
+    record = guest_record("web1", "kvm1", _libvirt_audit(), method="live", hotplug=NOT_READY)
+    assert record["action"] == "skip"
+    assert record["reason"].startswith("nic_model_switch is live, but the guest would not bring")
+
+
+@pytest.mark.parametrize(
+    ("state", "wanted", "hotplug", "method"),
+    [
+        ("running", "auto", READY, "live"),
+        ("shut off", "auto", READY, "cold"),
+        ("running", "auto", NOT_READY, "cold"),
+        ("running", "cold", READY, "cold"),
+    ],
+)
+def test_record_says_how_the_switch_is_planned(state, wanted, hotplug, method):
+    record = guest_record("web1", "kvm1", _libvirt_audit(state), method=wanted, hotplug=hotplug)
+    assert record["action"] == "switch"
+    assert record["method"] == method
+    assert planned_method(record) == method

@@ -16,6 +16,7 @@ from ansible_collections.nictune.fleet.plugins.module_utils._probe.results impor
 from ansible_collections.nictune.fleet.plugins.module_utils._upgrade.report import (
     final_report,
     guest_entry,
+    guest_line,
     plan_lines,
     plan_report,
     summary,
@@ -49,6 +50,14 @@ PLAN = {"hypervisor": "hv1", "domain": "g1", "current_model": "rtl8139", "target
             "send fell",
         ),
         (dict(PLAN, action="switch", reason="best"), None, True, "switched", "virtio", "check mode: would switch"),
+        (
+            dict(PLAN, action="switch", reason="best", method="cold"),
+            {"switched": True, "method": "live"},
+            True,
+            "switched",
+            "virtio",
+            "check mode: would switch live to virtio (best)",
+        ),
         (dict(PLAN, action="switch", reason="best"), None, False, "skipped", "rtl8139", "did not run"),
         (dict(PLAN, action="keep", reason="already on virtio"), None, False, "kept", "rtl8139", "already"),
         (dict(PLAN, action="skip", reason="PV guest"), None, False, "skipped", "rtl8139", "PV guest"),
@@ -179,3 +188,13 @@ def test_plan_report_and_lines():
     doc = json.loads(writer.render(plan_report(records), "json"))
     assert [p["name"] for p in doc["plan"]] == ["g1", "g2"]
     assert "| g3 |" in writer.render(plan_report(records), "md")
+
+
+def test_plan_lines_say_how_each_switch_goes_and_final_lines_the_outage():
+    records = {"g1": dict(PLAN, name="g1", action="switch", reason="best", method="live")}
+    assert plan_lines(records) == ["g1: switch rtl8139 -> virtio, live (best)"]
+    assert "| live |" in writer.render(plan_report(records), "md")
+    entry = guest_entry("g1", dict(records["g1"], outcome={"switched": True, "method": "live", "outage_s": 1.82}))
+    assert guest_line(entry) == "g1: switched rtl8139 -> virtio, outage 1.8 s (live) (best)"
+    entry = guest_entry("g1", dict(records["g1"], outcome={"switched": True, "method": "cold"}), check_mode=True)
+    assert guest_line(entry).startswith("g1: switched rtl8139 -> virtio, cold (check mode: would switch cold")
