@@ -45,5 +45,6 @@ class ActionModule(NictuneAction):
             pinned=pinned or None,
             ranking=args["ranking"] or None,
             readiness_gate=args["readiness_gate"],
+            guest_os=args.get("guest_os") or None,
         )
         return {"changed": False, "ansible_facts": {"nic_model_guest": record}}

@@ -59,6 +59,7 @@ def guest_entry(name, record, check_mode=False):
         "pending_restart": bool(outcome.get("pending_restart")),
         "method": outcome.get("method"),
         "outage_s": outcome.get("outage_s"),
+        "findings": list(record.get("findings") or []),
     }
     if action == "skip" or not action:
         decision, reason = "skipped", record.get("reason") or "not planned"
@@ -192,6 +193,25 @@ def _chart(guests):
     return {"title": "throughput before and after, per guest and direction", "unit": "Mbit/s", "groups": groups}
 
 
+FINDING_COLUMNS = [
+    ("name", "guest", "text"),
+    ("what", "finding", "text"),
+    ("fix", "fix", "text"),
+]
+
+
+def _findings_section(items):
+    """The "Findings" section from ``[(guest name, [finding, ...])]``; None when there is no finding."""
+    rows = [dict(f, name=name) for name, found in items for f in found or []]
+    if not rows:
+        return None
+    return {
+        "heading": "Findings",
+        "text": "What the hypervisors should fix for the guests' virtio NICs, with the fix.",
+        "table": {"columns": FINDING_COLUMNS, "rows": rows},
+    }
+
+
 def _check(guests):
     if not isinstance(guests, list) or any(not isinstance(g, dict) or "decision" not in g for g in guests):
         raise NicTuneError("upgrade report: expected the list of guest entries made by guest_entry")
@@ -288,6 +308,9 @@ def final_report(guests, run=None, title="NIC upgrade"):
             "empty": "None.",
         },
     ]
+    found = _findings_section([(g["name"], g.get("findings")) for g in guests])
+    if found:
+        sections.append(found)
     return {
         "title": title,
         "data": {"guests": guests, "summary": state, "meta": run},
@@ -343,7 +366,10 @@ def plan_report(records, run=None, title="NIC upgrade plan"):
             ("to skip", counts.get("skip", 0)),
             ("planned", run.get("started")),
         ],
-        "sections": [{"heading": "Plan", "table": {"columns": PLAN_COLUMNS, "rows": rows, "row_class": "action"}}],
+        "sections": [
+            {"heading": "Plan", "table": {"columns": PLAN_COLUMNS, "rows": rows, "row_class": "action"}},
+            *filter(None, [_findings_section([(r["name"], r.get("findings")) for r in rows])]),
+        ],
     }
 
 

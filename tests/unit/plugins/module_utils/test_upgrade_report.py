@@ -179,3 +179,31 @@ def test_plan_report_and_lines():
     doc = json.loads(writer.render(plan_report(records), "json"))
     assert [p["name"] for p in doc["plan"]] == ["g1", "g2"]
     assert "| g3 |" in writer.render(plan_report(records), "md")
+
+
+FINDING = {
+    "kind": "vhost_net_missing",
+    "what": "the vhost_net module is not loaded on hv1: virtio NICs run in QEMU's userspace",
+    "fix": "modprobe vhost_net; echo vhost_net > /etc/modules-load.d/vhost_net.conf",
+}
+
+
+def test_findings_are_listed_in_the_plan_and_the_final_report():
+    records = {
+        "g1": dict(PLAN, action="switch", reason="best", findings=[FINDING]),
+        "g2": dict(PLAN, action="keep", reason="already", findings=[]),
+    }
+    md = writer.render(plan_report(records), "md")
+    findings = md.split("## Findings", 1)[1]
+    assert "| g1 | the vhost_net module is not loaded on hv1" in findings and "modules-load.d" in findings
+    assert "| g2 |" not in findings
+    guests = [guest_entry(n, r) for n, r in sorted(records.items())]
+    page = render(guests, "html")
+    assert "<h2>Findings</h2>" in page and "modprobe vhost_net" in page.split("<h2>Findings</h2>", 1)[1]
+    assert json.loads(render(guests, "json"))["guests"][0]["findings"] == [FINDING]
+
+
+def test_no_findings_no_section():
+    records = {"g1": dict(PLAN, action="switch", reason="best", findings=[])}
+    assert "Findings" not in writer.render(plan_report(records), "md")
+    assert "Findings" not in render([guest_entry("g1", records["g1"])], "html")
