@@ -70,7 +70,7 @@ def class_key(record):
         "+".join(_models_of(record)) or "-",
         "%s vCPU" % (record.get("vcpus") or "?"),
     ]
-    return " | ".join(str(p) for p in parts)
+    return " / ".join(str(p) for p in parts)
 
 
 def _member(record):
@@ -201,6 +201,8 @@ def _stats(trials):
             stats[name][direction] = {
                 "median": statistics.median(values) if values else None,
                 "spread": (max(values) - min(values)) if values else None,
+                "min": min(values) if values else None,
+                "max": max(values) if values else None,
                 "tests": len(values),
                 "error": measured.get("error"),
             }
@@ -299,6 +301,8 @@ def _table(order, stats, current, choice):
                     "direction": direction,
                     "median_mbps": _mbps(stat["median"]),
                     "spread": _mbps(stat["spread"]),
+                    "min_mbps": _mbps(stat["min"]),
+                    "max_mbps": _mbps(stat["max"]),
                     "tests": stat["tests"],
                     "current": name == current,
                     "chosen": name == choice,
@@ -317,7 +321,8 @@ def decide(current, trials, threshold, ranking):
 
     Returns ``{"choice", "kept", "reason", "table", "candidates"}``: the candidate to switch the class to (the current
     one when kept), whether the guests keep their model, why, the trial table (per candidate and direction:
-    ``median_mbps``, ``spread`` in Mbit/s (largest minus smallest round), ``tests``, ``current``, ``chosen``) and
+    ``median_mbps``, ``spread`` in Mbit/s (largest minus smallest round), ``min_mbps``, ``max_mbps``, ``tests``,
+    ``current``, ``chosen``) and
     per candidate ``{"candidate", "qualified", "why"}``.
     """
     threshold = _check_threshold(threshold)

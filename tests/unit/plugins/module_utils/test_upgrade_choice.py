@@ -297,7 +297,7 @@ def test_classes_group_alike_guests_and_pick_the_first_by_name():
     out = choice.classes(fleet())
     key = out["guests"]["lab-guest1"]
     assert out["guests"]["lab-guest2"] == key
-    assert key == "kvm | pc-i440fx-7.2 | Linux 6.1.0-28-amd64 | virtio+e1000e+e1000+rtl8139 | 1 vCPU"
+    assert key == "kvm / pc-i440fx-7.2 / Linux 6.1.0-28-amd64 / virtio+e1000e+e1000+rtl8139 / 1 vCPU"
     assert out["classes"][key]["members"] == ["lab-guest1", "lab-guest2"]
     assert out["classes"][key]["sample"] == "lab-guest1"
     assert len(out["classes"]) == 3
