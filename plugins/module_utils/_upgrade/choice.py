@@ -35,6 +35,7 @@ import statistics
 from .._common import models as _models
 from .._common.errors import NicTuneError
 from .._common.values import number
+from .plan import check_threshold
 
 DIRECTIONS = ("send", "receive")
 ACTIONS = ("switch", "keep")  # guests whose plan is one of these can be in a class
@@ -254,16 +255,6 @@ def _order(trials, ranking):
     return names + sorted(n for n in trials if n not in names)
 
 
-def _check_threshold(threshold):
-    try:
-        value = float(threshold)
-    except (TypeError, ValueError):
-        raise NicTuneError("nic_model_rollback_threshold must be a number, got %r" % (threshold,))
-    if not 0 <= value < 1:
-        raise NicTuneError("nic_model_rollback_threshold must be between 0 and 1 (0.1 = 10%%), got %r" % value)
-    return value
-
-
 def _verdict(name, stats, current, threshold):
     """Why candidate ``name`` does not qualify against the current model, or None when it does."""
     stat, cur = stats[name], stats[current]
@@ -325,7 +316,7 @@ def decide(current, trials, threshold, ranking):
     ``current``, ``chosen``) and
     per candidate ``{"candidate", "qualified", "why"}``.
     """
-    threshold = _check_threshold(threshold)
+    threshold = check_threshold(threshold)
     if not isinstance(trials, dict):
         raise NicTuneError("trials must be a dict of candidate -> {send, receive}, got %r" % type(trials).__name__)
     trials = {_name(k): v for k, v in trials.items()}

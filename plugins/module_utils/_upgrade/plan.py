@@ -111,6 +111,17 @@ def plan_guest(name, domain, supported=None, pinned=None, offered=None, ranking=
     return dict(out, action="switch", reason=reason)
 
 
+def check_threshold(threshold):
+    """``nic_model_rollback_threshold`` as a float in [0, 1); NicTuneError naming the variable otherwise."""
+    try:
+        value = float(threshold)
+    except (TypeError, ValueError):
+        raise NicTuneError("nic_model_rollback_threshold must be a number, got %r" % (threshold,))
+    if not 0 <= value < 1:
+        raise NicTuneError("nic_model_rollback_threshold must be between 0 and 1 (0.1 = 10%%), got %r" % value)
+    return value
+
+
 def compare(before, after, threshold):
     """Judge throughput after a switch against the baseline.
 
@@ -118,12 +129,7 @@ def compare(before, after, threshold):
     ``threshold``: the largest acceptable relative drop (0.10 = 10%) in either direction.
     Returns {"ok": bool, "reason": str, "gain": {"send": ratio|None, "receive": ratio|None}}.
     """
-    try:
-        threshold = float(threshold)
-    except (TypeError, ValueError):
-        raise NicTuneError("nic_model_rollback_threshold must be a number, got %r" % (threshold,))
-    if not 0 <= threshold < 1:
-        raise NicTuneError("nic_model_rollback_threshold must be between 0 and 1 (0.1 = 10%%), got %r" % threshold)
+    threshold = check_threshold(threshold)
     gain = {}
     problems = []
     for direction in ("send", "receive"):
