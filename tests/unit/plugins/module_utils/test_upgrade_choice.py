@@ -218,11 +218,11 @@ def test_a_higher_threshold_keeps_more():
 # --- candidates ---------------------------------------------------------------------------------------------------
 
 
-def kvm(current="rtl8139", supported=ALL, offered=None, **extra):
+def kvm(current="rtl8139", supported="all", offered=None, **extra):
     record = {
         "platform": "kvm",
         "current_model": current,
-        "supported_models": supported,
+        "supported_models": list(ALL) if supported == "all" else supported,
         "offered_models": offered or ["e1000", "e1000e", "rtl8139", "virtio", "vmxnet3"],
         "action": "switch",
         "machine": "pc-i440fx-7.2",

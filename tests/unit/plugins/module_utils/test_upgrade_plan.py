@@ -123,8 +123,8 @@ NO_VHOST = {"loaded": False, "device": False}
 VHOST = {"loaded": True, "device": True}
 
 
-def kvm_audit(model="rtl8139", domain_type="kvm", host=VHOST, backend_driver=None):
-    entry = dict(kvm(model, domain_type), host_vhost_net=host, platform="kvm")
+def kvm_audit(model="rtl8139", domain_type="kvm", host="present", backend_driver=None):
+    entry = dict(kvm(model, domain_type), host_vhost_net=dict(VHOST) if host == "present" else host, platform="kvm")
     entry["nics"] = [{"index": 0, "mac": "52:54:00:00:00:01", "model": model, "backend_driver": backend_driver}]
     return {"uri": "qemu:///system", "domains": [entry]}
 
