@@ -55,6 +55,20 @@ def tables():
         lines.append("| %s | %s |" % (platform, " > ".join("`%s`" % m for m in models.ranking(platform))))
     lines += [
         "",
+        "## Multiqueue candidates",
+        "",
+        "Where a platform can write a NIC with more than one queue pair, the choice by measuring tries it as a",
+        "candidate of its own for guests with more than one vCPU (queues = min(vCPUs, `nic_model_max_queues`)).",
+        "",
+        "| platform | candidate | model |",
+        "|---|---|---|",
+    ]
+    for platform in models.PLATFORMS:
+        found = models.multiqueue(platform)
+        if found:
+            lines.append("| %s | `%s` | `%s` |" % (platform, found["name"], found["model"]))
+    lines += [
+        "",
         "## Guest drivers",
         "",
         "| model | Linux kernel modules (all needed) | ethtool driver | Windows packages |",

@@ -47,5 +47,6 @@ class ActionModule(NictuneAction):
             readiness_gate=args["readiness_gate"],
             method=args["switch"],
             hotplug=args["hotplug"],
+            guest_os=args.get("guest_os") or None,
         )
         return {"changed": False, "ansible_facts": {"nic_model_guest": record}}

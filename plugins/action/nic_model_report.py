@@ -59,7 +59,8 @@ class ActionModule(NictuneAction):
         ]
         guests = _upgrade_report.entries(records, self.check_mode)
         state = _upgrade_report.summary(guests)
-        written = self._write(directory, "report", _upgrade_report.final_report(guests, run, args["title"]))
+        trials = _upgrade_report.trials_of({g: r for g, r in records.items() if r})
+        written = self._write(directory, "report", _upgrade_report.final_report(guests, run, args["title"], trials))
         return {
             "changed": False,
             "report_dir": directory,

@@ -364,10 +364,6 @@ results:
           description: VirtualBox adapter type after.
           type: str
           returned: backend virtualbox
-        pending:
-          description: VirtualBox. True when this adapter would change once the VM is powered off.
-          type: bool
-          returned: backend virtualbox
         key:
           description: Proxmox VE C(netN) key.
           type: str
@@ -395,10 +391,11 @@ results:
           type: str
         pending:
           description:
-            - Proxmox VE - the NIC's change waiting in C([PENDING]), or null. Keys C(delete), C(force), C(value),
-              and for a pending value C(model), C(mac), C(bridge) ... as in nic_model_info.
-          type: dict
-          returned: backend proxmox
+            - VirtualBox - a boolean, true when this adapter would change once the VM is powered off.
+            - Proxmox VE - the NIC's change waiting in C([PENDING]) as a dict, or null. Keys C(delete), C(force),
+              C(value), and for a pending value C(model), C(mac), C(bridge) ... as in nic_model_info.
+          type: raw
+          returned: backends virtualbox and proxmox
         qm:
           description:
             - After C(qm set), where the change stands in the config Proxmox wrote - V(applied), V(pending) or

@@ -189,6 +189,30 @@ domains:
       description: Emulator binary (libvirt).
       type: str
       returned: libvirt backends
+    vcpus:
+      description: vCPUs the domain starts with (C(<vcpu current=>) where set, else C(<vcpu>)); null when not written.
+      type: int
+      returned: libvirt backends
+    host_vhost_net:
+      description:
+        - Whether this host can give the domain's virtio NICs the in-kernel vhost-net back end, read once per task
+          (the same facts on every domain). libvirt uses vhost-net for a virtio NIC of a C(kvm) domain when the
+          device exists and the NIC does not ask for C(<driver name='qemu'/>); never for a C(qemu) (software
+          emulation) domain; without it virtio-net runs in QEMU's userspace.
+        - Null where libvirt is not a QEMU driver on this host (remote URI, test driver) or the domain is not a
+          QEMU/KVM domain.
+      type: dict
+      returned: backend libvirt
+      contains:
+        loaded:
+          description:
+            - Whether the C(vhost_net) module is loaded (listed in C(/proc/modules)) or built in
+              (C(/sys/module/vhost_net)); null when C(/proc/modules) cannot be read and C(/sys/module) does not show it.
+          type: bool
+        device:
+          description: Whether C(/dev/vhost-net) exists.
+          type: bool
+      sample: {loaded: false, device: false}
     restart_required:
       description: True where the live and the persistent definition differ in NIC models (backend V(libvirt)).
       type: bool
@@ -273,9 +297,18 @@ domains:
           type: bool
           returned: backend proxmox
         queues:
-          description: Number of packet queues (multiqueue virtio).
+          description:
+            - Number of packet queues (multiqueue virtio); Proxmox VE's C(queues=), libvirt's C(<driver queues=>).
+              Null when not written (one queue).
           type: int
-          returned: backend proxmox
+          returned: backends proxmox and libvirt
+        backend_driver:
+          description:
+            - The back end a libvirt virtio NIC asks for in C(<driver name=>), in lower case - V(vhost) (the in-kernel
+              vhost-net) or V(qemu) (QEMU's userspace back end); null when not written, and then libvirt uses
+              vhost-net where the host offers it (see RV(domains[].host_vhost_net)).
+          type: str
+          returned: libvirt backends
         link_down:
           description: Whether the NIC's link is set down.
           type: bool

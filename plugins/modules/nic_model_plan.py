@@ -80,6 +80,11 @@ options:
       - Whether the guest brings a plugged NIC up by itself (C(guest_drivers_result.hotplug) - C(ready), C(reason));
         null when unknown (readiness gate off).
     type: dict
+  guest_os:
+    description:
+      - The guest's operating system as C({family, release}) (for example V(Linux) and its kernel release, from
+        P(nictune.fleet.guest_drivers#role)), kept in the record; the choice by measuring groups guests by it.
+    type: dict
 """
 
 EXAMPLES = r"""
@@ -100,5 +105,10 @@ ansible_facts:
       description:
         - C(name), C(hypervisor), C(domain), C(platform), C(backend), C(uri) or C(path), C(nics),
           C(current_model), C(target_model), C(action) (V(switch), V(keep) or V(skip)) and C(reason).
+        - What the choice by measuring groups guests by - C(domain_type), C(machine), C(vcpus), C(offered_models),
+          C(supported_models), C(guest_os) and C(pinned).
+        - C(findings), a list of C({kind, what, fix}) - what keeps the guest's virtio NICs (current or planned) off
+          the in-kernel vhost-net back end (the module not loaded or C(/dev/vhost-net) missing on a KVM host,
+          C(<driver name='qemu'/>) on the NIC, a software-emulated domain); empty when nothing does.
       type: dict
 """

@@ -44,7 +44,8 @@ def test_lab_below_tmp_brings_its_endpoint_up():
         lab_dir.mkdir()
         if CACHED_IMAGES.is_dir():
             os.symlink(CACHED_IMAGES, lab_dir / "images")  # no second image build
-        extra = ["-e", "lab_guest_count=0", "-e", "lab_novirtio=false", "-e", "lab_install_packages=false"]
+        extra = ["-e", "lab_guest_count=0", "-e", "lab_novirtio=false", "-e", "lab_legacy=false"]
+        extra += ["-e", "lab_install_packages=false"]
         up = _ansible("ansible-playbook", str(REPO / "playbooks" / "lab_up.yml"), *extra, lab_dir=lab_dir)
         assert up.returncode == 0, (up.stdout + up.stderr)[-3000:]
         ping = _ansible(

@@ -14,7 +14,9 @@ import time
 
 import pytest
 
-WATCHER = os.path.join(os.path.dirname(__file__), os.pardir, os.pardir, "roles", "nic_model", "files", "nictune_outage.py")
+WATCHER = os.path.join(
+    os.path.dirname(__file__), os.pardir, os.pardir, "roles", "nic_model", "files", "nictune_outage.py"
+)
 
 
 def _module():

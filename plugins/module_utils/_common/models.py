@@ -207,6 +207,11 @@ RANKINGS = {
     "virtualbox": ("virtio", "e1000", "pcnet"),
 }
 
+# Multiqueue: the choice by measuring tries a multi-queue NIC as a candidate of its own where the platform can write
+# one (libvirt: <driver queues='N'/> on a virtio interface; the guest's channels set to match with ethtool -L).
+# ``name`` is the candidate's name in a trial (not a model: the NIC's model stays ``model``).
+MULTIQUEUE = {"kvm": {"name": "virtio-mq", "model": "virtio"}}
+
 # What a platform offers when the hypervisor cannot be asked (Xen's emulator does not list its models).
 DEFAULT_OFFERED = RANKINGS
 
@@ -386,6 +391,20 @@ def ranking(platform):
     if platform not in RANKINGS:
         raise NicTuneError("no ranking for platform %r; known: %s" % (platform, ", ".join(RANKINGS)))
     return list(RANKINGS[platform])
+
+
+def multiqueue(platform):
+    """``{"name", "model"}`` of the multi-queue candidate ``platform`` can write, or None where it has none."""
+    found = MULTIQUEUE.get(platform)
+    return dict(found) if found else None
+
+
+def multiqueue_model(candidate):
+    """The model of the multi-queue candidate named ``candidate`` (on any platform), or None for another name."""
+    for found in MULTIQUEUE.values():
+        if found["name"] == candidate:
+            return found["model"]
+    return None
 
 
 def default_offered(platform):

@@ -14,7 +14,10 @@ A report is a dict:
 * ``links``: ``[(label, href)]`` to related pages;
 * ``sections``: ``[{"heading", "text", "table", "chart", "empty"}]`` where ``table`` is
   ``{"columns": [(key, label, kind)], "rows": [...], "row_class": key}`` and ``chart`` is
-  ``{"unit", "groups": [{"label", "note", "bars": [{"series", "value", "text", "failed", "data"}]}]}``.
+  ``{"unit", "series", "groups": [{"label", "note", "bars": [{"series", "value", "range", "text", "failed",
+  "data"}]}]}``: one bar per series of each group. ``series`` (optional) lists the series in order: each gets a
+  colour of its own and a legend above the chart. A bar's ``range`` (optional, ``[low, high]`` in the bar's unit)
+  is drawn as a line across it (the spread of the values the bar stands for).
 
 Column kinds: ``text``, ``number``, ``mbps`` (bits per second shown in Mbit/s), ``seconds``, ``time`` (epoch
 seconds shown in ISO 8601 with the zone), ``ratio`` (shown as ``x2.34``).
@@ -165,6 +168,8 @@ dl.summary{display:grid;grid-template-columns:max-content auto;gap:.2em 1em}
 dl.summary dt{font-weight:600}dl.summary dd{margin:0}
 svg text{font-size:12px;font-family:system-ui,sans-serif}svg text.note{font-weight:600}
 rect.bar{fill:#2b7bb9}rect.bar.before{fill:#9aa5b1}rect.bar.failed{fill:#b00}
+rect.bar.s0,rect.key.s0{fill:#2b7bb9}rect.bar.s1,rect.key.s1{fill:#e08a2c}rect.bar.s2,rect.key.s2{fill:#3a9a5b}
+rect.bar.s3,rect.key.s3{fill:#8e5bb5}line.range{stroke:#222;stroke-width:1.5}
 """
 
 # Average width of a character of the chart's 12px sans-serif font, generous so no label is clipped.
@@ -175,23 +180,46 @@ def _text_px(text):
     return int(len(text) * _CHAR_PX) + 4
 
 
+def _range(item):
+    """A bar's ``range`` as ``(low, high)`` numbers, or None."""
+    given = [*(item.get("range") or ()), None, None]
+    low, high = number(given[0]), number(given[1])
+    return (low, high) if low is not None and high is not None else None
+
+
+def _legend(series, y):
+    """The legend of a chart's series: a coloured key and the name of each, in one row at ``y``."""
+    esc = html.escape
+    parts, x = [], 0
+    for index, name in enumerate(series):
+        parts.append('<rect class="key s%d" x="%d" y="%d" width="12" height="12"></rect>' % (index, x, y))
+        parts.append('<text x="%d" y="%d">%s</text>' % (x + 16, y + 11, esc(str(name))))
+        x += 16 + _text_px(str(name)) + 14
+    return parts, x
+
+
 def render_chart(chart):
     """One horizontal bar per series of each group, sized to its labels: nothing is clipped at either edge."""
     esc = html.escape
     groups = chart.get("groups") or []
+    series = [str(s) for s in chart.get("series") or []]
     values = [number(b.get("value")) or 0.0 for g in groups for b in g["bars"]]
+    values += [r[1] for g in groups for b in g["bars"] for r in [_range(b)] if r]
     top = max([*values, 1e-9])
     bar_h, gap, plot_w = 16, 8, 420
     label_w = max([_text_px(g["label"]) for g in groups] + [60]) + 10
     text_w = max([_text_px(b.get("text") or "") for g in groups for b in g["bars"]] + [40])
     note_w = max([_text_px(g.get("note") or "") for g in groups] + [0])
-    width = label_w + plot_w + 8 + text_w + (note_w + 12 if note_w else 0)
-    height = sum(bar_h * len(g["bars"]) + gap for g in groups) + gap
+    legend, legend_w = _legend(series, gap) if series else ([], 0)
+    legend_h = 12 + gap if series else 0
+    width = max(label_w + plot_w + 8 + text_w + (note_w + 12 if note_w else 0), legend_w)
+    height = legend_h + sum(bar_h * len(g["bars"]) + gap for g in groups) + gap
     parts = [
         '<svg xmlns="http://www.w3.org/2000/svg" width="%d" height="%d" viewBox="0 0 %d %d" role="img" '
         'aria-label="%s">' % (width, height, width, height, esc(chart.get("title") or "chart"))
     ]
-    y = gap
+    parts += legend
+    y = gap + legend_h
     for group in groups:
         top_y = y
         parts.append('<text x="0" y="%d">%s</text>' % (y + bar_h - 3, esc(group["label"])))
@@ -199,7 +227,11 @@ def render_chart(chart):
             value = number(item.get("value"))
             failed = bool(item.get("failed")) or value is None
             w = 0 if failed else max(1, round(plot_w * value / top))
-            klass = "bar %s%s" % (item.get("series") or "", " failed" if failed else "")
+            klass = "bar %s%s%s" % (
+                item.get("series") or "",
+                " s%d" % series.index(str(item.get("series"))) if str(item.get("series")) in series else "",
+                " failed" if failed else "",
+            )
             attrs = "".join(
                 ' data-%s="%s"' % (esc(str(k)), esc(str(v))) for k, v in sorted((item.get("data") or {}).items())
             )
@@ -208,7 +240,17 @@ def render_chart(chart):
                 '<rect class="%s" x="%d" y="%d" width="%d" height="%d"%s><title>%s</title></rect>'
                 % (klass.strip(), label_w, y, w, bar_h - 2, attrs, esc("%s: %s" % (group["label"], text)))
             )
-            parts.append('<text x="%d" y="%d">%s</text>' % (label_w + w + 6, y + bar_h - 4, esc(text)))
+            spread = None if failed else _range(item)
+            end = w
+            if spread:
+                x1, x2 = (round(plot_w * v / top) for v in spread)
+                end = max(w, x2)
+                mid = y + (bar_h - 2) // 2
+                parts.append(
+                    '<line class="range" x1="%d" y1="%d" x2="%d" y2="%d"></line>'
+                    % (label_w + x1, mid, label_w + x2, mid)
+                )
+            parts.append('<text x="%d" y="%d">%s</text>' % (label_w + end + 6, y + bar_h - 4, esc(text)))
             y += bar_h
         if group.get("note"):
             mid = top_y + (y - top_y) // 2 + 4

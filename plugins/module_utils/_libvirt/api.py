@@ -26,6 +26,7 @@ from .._common.errors import NicTuneError
 from . import domain_xml as _xml
 from . import emulator as _qemu
 from . import live as _live
+from . import vhost as _vhost
 from .connection import connect as _connect
 from .connection import message as _message
 
@@ -339,11 +340,21 @@ def _offered_for(host, uri, emulator):
         return None
 
 
-def info(host, libvirt, uri, domains):
-    """nic_model_info with backend libvirt: every persistent domain (or the named ones)."""
+def _vhost_for(uri, read_vhost):
+    """The host's vhost-net facts, read once per task, where ``uri`` is a QEMU driver on this host (else None)."""
+    return (read_vhost or _vhost.read)() if _qemu.is_local_uri(uri) else None
+
+
+def info(host, libvirt, uri, domains, read_vhost=None):
+    """nic_model_info with backend libvirt: every persistent domain (or the named ones).
+
+    Each QEMU/KVM domain of a local URI gets the host's vhost-net facts (``host_vhost_net``: ``{"loaded",
+    "device"}``, read once by ``read_vhost``, default :func:`.vhost.read`); elsewhere they are None (unknown).
+    """
     conn = _connect(libvirt, uri, read_only=True)
     try:
         out = []
+        vhost = _vhost_for(uri, read_vhost)
         for dom in _domains(libvirt, conn, uri, domains, persistent_only=False):
             persistent = bool(dom.isPersistent())
             flags = libvirt.VIR_DOMAIN_XML_INACTIVE if persistent else 0
@@ -355,6 +366,7 @@ def info(host, libvirt, uri, domains):
                 persistent=persistent,
                 restart_required=bool(persistent and _live_differs(libvirt, dom, domain)),
                 offered_models=_offered_for(host, uri, entry.get("emulator")),
+                host_vhost_net=dict(vhost) if vhost is not None and entry["domain_type"] in ("qemu", "kvm") else None,
             )
             out.append(entry)
         return {"changed": False, "domains": out}

@@ -100,6 +100,29 @@ def _pci_address(node):
     return "%04x:%02x:%02x.%x" % tuple(parts)
 
 
+def _positive_int(text):
+    """``text`` as a positive int, or None (absent or not a number)."""
+    try:
+        value = int(str(text).strip(), 10)
+    except (TypeError, ValueError):
+        return None
+    return value if value > 0 else None
+
+
+def _vcpus(root):
+    """The vCPUs the domain starts with: ``<vcpu current=N>`` where set, else the ``<vcpu>`` count (None: not said)."""
+    node = root.child("vcpu")
+    if node is None:
+        return None
+    return _positive_int(node.attrs.get("current")) or _positive_int(node.text_value())
+
+
+def _driver_name(driver):
+    """``<driver name=...>`` of an interface in lower case, or None when the element or the name is absent."""
+    name = (driver.attrs.get("name") or "").strip().lower() if driver is not None else ""
+    return name or None
+
+
 def _source_names(iface):
     source = iface.child("source")
     if source is None:
@@ -127,6 +150,7 @@ class Domain:
         self.uuid = uuid.text_value() if uuid is not None else None
         self.domain_type = root.attrs.get("type")
         self.os_type, self.arch, self.machine = _os_info(root)
+        self.vcpus = _vcpus(root)
         devices = root.child("devices")
         emulator = devices.child("emulator") if devices is not None else None
         self.emulator = emulator.text_value() if emulator is not None else None
@@ -159,6 +183,7 @@ class Domain:
             model = None
         mac = iface.child("mac")
         address = iface.child("address")
+        driver = iface.child("driver")
         sources = _source_names(iface)
         return {
             "index": index,
@@ -170,6 +195,9 @@ class Domain:
             "model_explicit": bool(written),
             "pci_address": _pci_address(address),
             "address_type": address.attrs.get("type") if address is not None else None,
+            # <driver name=...>: vhost (in-kernel) or qemu (userspace) back end of a virtio NIC; None when not written
+            "backend_driver": _driver_name(driver),
+            "queues": _positive_int(driver.attrs.get("queues")) if driver is not None else None,
             "line": iface.line,
         }
 
@@ -407,7 +435,20 @@ def describe(domain):
     nics = []
     for nic in domain.nics():
         nics.append(
-            {key: nic[key] for key in ("index", "type", "mac", "bridge", "model", "model_explicit", "pci_address")}
+            {
+                key: nic[key]
+                for key in (
+                    "index",
+                    "type",
+                    "mac",
+                    "bridge",
+                    "model",
+                    "model_explicit",
+                    "pci_address",
+                    "backend_driver",
+                    "queues",
+                )
+            }
         )
     return {
         "domain": domain.name,
@@ -416,6 +457,7 @@ def describe(domain):
         "machine": domain.machine,
         "arch": domain.arch,
         "emulator": domain.emulator,
+        "vcpus": domain.vcpus,
         "guest_type": domain.os_type,
         "platform": domain.platform,
         "nics": nics,

@@ -8,6 +8,7 @@
 * ``plan_guest(...)``: the target model of one guest and why;
 * ``guest_record(...)``: the guest's record through the upgrade: the plan and everything needed to switch;
 * ``switch_method(...)``: whether the switch may go live (no restart) or must be cold, and why;
+* ``findings(...)``: what the guest's hypervisor should fix for its virtio NICs (no vhost-net back end);
 * ``compare(...)``: whether a guest's throughput after the switch is acceptable.
 """
 
@@ -111,6 +112,17 @@ def plan_guest(name, domain, supported=None, pinned=None, offered=None, ranking=
     return dict(out, action="switch", reason=reason)
 
 
+def check_threshold(threshold):
+    """``nic_model_rollback_threshold`` as a float in [0, 1); NicTuneError naming the variable otherwise."""
+    try:
+        value = float(threshold)
+    except (TypeError, ValueError):
+        raise NicTuneError("nic_model_rollback_threshold must be a number, got %r" % (threshold,))
+    if not 0 <= value < 1:
+        raise NicTuneError("nic_model_rollback_threshold must be between 0 and 1 (0.1 = 10%%), got %r" % value)
+    return value
+
+
 def compare(before, after, threshold):
     """Judge throughput after a switch against the baseline.
 
@@ -118,12 +130,7 @@ def compare(before, after, threshold):
     ``threshold``: the largest acceptable relative drop (0.10 = 10%) in either direction.
     Returns {"ok": bool, "reason": str, "gain": {"send": ratio|None, "receive": ratio|None}}.
     """
-    try:
-        threshold = float(threshold)
-    except (TypeError, ValueError):
-        raise NicTuneError("nic_model_rollback_threshold must be a number, got %r" % (threshold,))
-    if not 0 <= threshold < 1:
-        raise NicTuneError("nic_model_rollback_threshold must be between 0 and 1 (0.1 = 10%%), got %r" % threshold)
+    threshold = check_threshold(threshold)
     gain = {}
     problems = []
     for direction in ("send", "receive"):
@@ -160,7 +167,7 @@ def find_domain(audit, domain=None, config_path=None):
     return None
 
 
-# What the switch needs from the audit entry, copied into the record.
+# What the switch needs from the audit entry, copied into the record (and what the choice by measuring groups by).
 _SWITCH_FIELDS = (
     "backend",
     "uri",
@@ -171,9 +178,96 @@ _SWITCH_FIELDS = (
     "state",
     "machine",
     "guest_type",
+    "domain_type",
+    "vcpus",
     "nics",
     "hotplug_network",
 )
+
+# The fixes the findings name (kept here once: the plan report and the final report show them as they are).
+FIX_VHOST_NET = (
+    "on the hypervisor, load the module now and at every boot: modprobe vhost_net; "
+    "echo vhost_net > /etc/modules-load.d/vhost_net.conf; then cold-restart the guest "
+    "(libvirt opens /dev/vhost-net when the domain starts)"
+)
+FIX_USERSPACE_DRIVER = (
+    "remove name='qemu' from the NIC's <driver> (libvirt then uses vhost-net where the host offers it; "
+    "or write name='vhost' to require it), then cold-restart the guest"
+)
+FIX_SOFTWARE_EMULATION = (
+    "run the domain as <domain type='kvm'> on a host whose CPU offers hardware virtualisation (vmx or svm) "
+    "and has /dev/kvm and vhost_net"
+)
+
+
+def _virtio_nics(entry, record):
+    """The domain's NICs that are virtio now, or will be after the planned switch."""
+    target = record.get("target_model") if record.get("action") == "switch" else None
+    out = []
+    for nic in entry.get("nics") or []:
+        now = _models.canonical(nic.get("model")) or nic.get("model")
+        if (now and _models.is_virtio(now)) or (target and _models.is_virtio(target)):
+            out.append(nic)
+    return out
+
+
+def _nic_name(nic):
+    return "NIC %s%s" % (nic.get("index"), " (%s)" % nic["mac"] if nic.get("mac") else "")
+
+
+def findings(entry, record, hypervisor=None):
+    """What keeps the guest's virtio NICs (current or planned) off the in-kernel vhost-net back end, each as
+    ``{"kind", "what", "fix"}``; an empty list when nothing does or the facts are not known.
+
+    ``entry`` is the guest's domain in nic_model_info's audit (``domain_type``, ``host_vhost_net``, ``nics`` with
+    ``backend_driver``), ``record`` the plan (``action``, ``target_model``). Only QEMU/KVM domains are judged:
+    libvirt never uses vhost-net for a ``qemu`` (software emulation) domain; for a ``kvm`` domain it needs the
+    ``vhost_net`` module and ``/dev/vhost-net`` on the host, and NICs that do not ask for QEMU's userspace back end
+    (``<driver name='qemu'/>``).
+    """
+    if not entry or platform_of(entry) != "kvm":
+        return []
+    nics = _virtio_nics(entry, record)
+    if not nics:
+        return []
+    where = " on %s" % hypervisor if hypervisor else ""
+    if entry.get("domain_type") == "qemu":
+        return [
+            {
+                "kind": "software_emulation",
+                "what": "domain type qemu (software emulation)%s: libvirt never uses vhost-net for it, so its virtio "
+                "NICs run in QEMU's userspace" % where,
+                "fix": FIX_SOFTWARE_EMULATION,
+            }
+        ]
+    if entry.get("domain_type") != "kvm":
+        return []
+    out = []
+    host = entry.get("host_vhost_net") or {}
+    missing = []
+    if host.get("loaded") is False:
+        missing.append("the vhost_net module is not loaded")
+    if host and not host.get("device"):
+        missing.append("/dev/vhost-net does not exist")
+    if missing:
+        out.append(
+            {
+                "kind": "vhost_net_missing",
+                "what": "%s%s: virtio NICs run in QEMU's userspace" % (" and ".join(missing), where),
+                "fix": FIX_VHOST_NET,
+            }
+        )
+    for nic in nics:
+        if nic.get("backend_driver") == "qemu":
+            out.append(
+                {
+                    "kind": "userspace_backend",
+                    "what": "%s asks for QEMU's userspace back end (<driver name='qemu'/>), not vhost-net"
+                    % _nic_name(nic),
+                    "fix": FIX_USERSPACE_DRIVER,
+                }
+            )
+    return out
 
 
 def switch_args(record, from_files):
@@ -248,24 +342,45 @@ def switch_method(record, wanted, hotplug):
     return wanted, "the guest brings a plugged NIC up by itself (%s)" % (hotplug.get("reason") or "ready")
 
 
-def guest_record(name, hypervisor, audit, domain=None, config_path=None, method=None, hotplug=None, **decide):
+def _pinned(pinned):
+    return bool(pinned) and str(pinned).strip().lower() not in ("", "auto")
+
+
+def guest_record(
+    name, hypervisor, audit, domain=None, config_path=None, guest_os=None, method=None, hotplug=None, **decide
+):
     """The guest's record: :func:`plan_guest`'s plan plus what the switch needs (backend, URI or config path,
     domain, NICs) taken from the hypervisor's ``audit`` (``{"uri", "path", "domains": [...]}``), with the options
     that select the domain for nictune.fleet.nic_model (``switch``) and nictune.fleet.domain_restart (``restart``),
     and, for a guest to switch, how (``apply`` and ``apply_reason``, see :func:`switch_method`; ``method`` is the
     role's nic_model_switch, default cold). A guest that cannot be switched the way ``method`` demands is skipped,
-    with the reason."""
+    with the reason.
+
+    For the choice by measuring (:mod:`.choice`) the record also holds what the guest's class is made of:
+    ``domain_type``, ``machine``, ``vcpus``, ``offered_models`` (what the plan took as offered),
+    ``supported_models`` (what the guest drives, canonical names; None when not known), ``guest_os`` (``{"family",
+    "release"}`` as given) and ``pinned``; and ``findings`` (:func:`findings`, ``[]`` when there are none).
+    """
     audit = audit or {}
     entry = find_domain(audit.get("domains"), domain or name, config_path)
     if entry is not None and entry.get("offered_models") and not decide.get("offered"):
         decide["offered"] = entry["offered_models"]
     record = plan_guest(name, entry, **decide)
+    platform = record.get("platform")
+    offered = decide.get("offered") or (_models.default_offered(platform) if platform in _models.RANKINGS else None)
+    record.update(
+        offered_models=[_models.canonical(m) or str(m).lower() for m in offered] if offered else None,
+        supported_models=_guest_models(decide.get("supported")),
+        guest_os=dict(guest_os) if guest_os else None,
+        pinned=_pinned(decide.get("pinned")),
+    )
     record.update(hypervisor=hypervisor, domain=(entry or {}).get("domain") or domain or name)
     for key in _SWITCH_FIELDS:
         if entry is not None and entry.get(key) is not None:
             record[key] = entry[key]
     if record.get("backend") == "libvirt":
         record["uri"] = audit.get("uri")
+    record["findings"] = findings(entry, record, hypervisor)
     if config_path and entry is None:
         record["reason"] = "no domain with config %s on %s" % (config_path, hypervisor)
     if entry is not None:

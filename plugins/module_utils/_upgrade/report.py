@@ -4,9 +4,13 @@
 """The upgrade's reports (no Ansible imports): the plan, written before anything changes, and the final report.
 
 Both are built from the per-guest records the role's entry points leave (``nic_model_guest``): the plan
-(``action``, ``current_model``, ``target_model``, ``reason`` ...), then ``before``, ``after``, ``verdict`` and
-``outcome`` as the upgrade goes. :func:`guest_entry` turns one record into the report's entry;
+(``action``, ``current_model``, ``target_model``, ``reason``, ``findings`` ...), then ``before``, ``after``,
+``verdict`` and ``outcome`` as the upgrade goes. :func:`guest_entry` turns one record into the report's entry;
 :func:`plan_report` and :func:`final_report` give the reports the shared writer renders.
+
+With the choice by measuring, the sample guest of each class carries the class's trial in its record (``trial``,
+see :func:`trials_of`); both reports then show, per class, the trial table, the choice and its reason, and a chart
+with one group of bars per candidate (a bar per direction, the rounds' spread across it).
 """
 
 from __future__ import annotations
@@ -59,6 +63,7 @@ def guest_entry(name, record, check_mode=False):
         "pending_restart": bool(outcome.get("pending_restart")),
         "method": outcome.get("method"),
         "outage_s": outcome.get("outage_s"),
+        "findings": list(record.get("findings") or []),
     }
     if action == "skip" or not action:
         decision, reason = "skipped", record.get("reason") or "not planned"
@@ -197,6 +202,113 @@ def _chart(guests):
     return {"title": "throughput before and after, per guest and direction", "unit": "Mbit/s", "groups": groups}
 
 
+FINDING_COLUMNS = [
+    ("name", "guest", "text"),
+    ("what", "finding", "text"),
+    ("fix", "fix", "text"),
+]
+
+
+def _findings_section(items):
+    """The "Findings" section from ``[(guest name, [finding, ...])]``; None when there is no finding."""
+    rows = [dict(f, name=name) for name, found in items for f in found or []]
+    if not rows:
+        return None
+    return {
+        "heading": "Findings",
+        "text": "What the hypervisors should fix for the guests' virtio NICs, with the fix.",
+        "table": {"columns": FINDING_COLUMNS, "rows": rows},
+    }
+
+
+TRIAL_COLUMNS = [
+    ("candidate", "candidate", "text"),
+    ("direction", "direction", "text"),
+    ("median_mbps", "median (Mbit/s)", "number"),
+    ("spread", "spread (Mbit/s)", "number"),
+    ("tests", "tests", "number"),
+    ("note", "note", "text"),
+]
+
+
+def trials_of(records):
+    """``{class key: trial}`` from the records of the sample guests (``record["trial"]``), in class order.
+
+    A trial is ``{"class", "sample", "members", "current", "candidates", "rounds", "decision"}``: the class key, the
+    sample guest, the guests of the class, the model the sample ran before, what it was tried on (``[{"name",
+    "model", "queues"}]``), the rounds per candidate and direction, and :func:`.choice.decide`'s result (None when
+    nothing was tried: ``why`` then says why).
+    """
+    out = {}
+    for name in sorted(records):
+        trial = (records[name] or {}).get("trial")
+        if trial:
+            out[str(trial.get("class") or name)] = dict(trial, sample=trial.get("sample") or name)
+    return dict(sorted(out.items()))
+
+
+def _trial_chart(key, trial, rows):
+    groups = {}
+    for row in rows:
+        group = groups.setdefault(row["candidate"], [])
+        low, high = row.get("min_mbps"), row.get("max_mbps")
+        spread = " (%.1f to %.1f, %d tests)" % (low, high, row["tests"]) if row["tests"] and low != high else ""
+        median = row.get("median_mbps")
+        group.append(
+            {
+                "series": row["direction"],
+                "value": median,
+                "range": [low, high] if low is not None and high is not None and low != high else None,
+                "text": "%s %s%s"
+                % (row["direction"], "%.1f Mbit/s" % median if median is not None else "failed", spread),
+                "failed": median is None,
+                "data": {"class": key, "candidate": row["candidate"], "direction": row["direction"]},
+            }
+        )
+    notes = {r["candidate"]: r.get("note") for r in rows}
+    return {
+        "title": "trials of class %s on %s" % (key, trial.get("sample")),
+        "unit": "Mbit/s",
+        "series": ["send", "receive"],
+        "groups": [{"label": name, "bars": bars, "note": notes.get(name) or None} for name, bars in groups.items()],
+    }
+
+
+def _trial_sections(trials):
+    sections = []
+    for key, trial in (trials or {}).items():
+        decision = trial.get("decision") or {}
+        members = ", ".join(trial.get("members") or []) or trial.get("sample")
+        if not decision:
+            text = "Guests: %s. Nothing was tried: %s." % (members, trial.get("why") or "no trial")
+            sections.append({"heading": "Trials: %s" % key, "text": text})
+            continue
+        rows = []
+        for row in decision.get("table") or []:
+            note = (
+                "chosen" if row.get("chosen") and not decision.get("kept") else "current" if row.get("current") else ""
+            )
+            rows.append(dict(row, note=note))
+        choice = decision.get("choice")
+        verb = "keep %s" % choice if decision.get("kept") else "switch to %s" % choice
+        text = "Tried on %s (guests: %s), %s round(s) per candidate and direction. Choice: %s - %s." % (
+            trial.get("sample"),
+            members,
+            trial.get("rounds") or max([r.get("tests") or 0 for r in rows] + [0]),
+            verb,
+            decision.get("reason"),
+        )
+        sections.append(
+            {
+                "heading": "Trials: %s" % key,
+                "text": text,
+                "chart": _trial_chart(key, trial, rows),
+                "table": {"columns": TRIAL_COLUMNS, "rows": rows, "row_class": "note"},
+            }
+        )
+    return sections
+
+
 def _check(guests):
     if not isinstance(guests, list) or any(not isinstance(g, dict) or "decision" not in g for g in guests):
         raise NicTuneError("upgrade report: expected the list of guest entries made by guest_entry")
@@ -226,8 +338,10 @@ RESULT_COLUMNS = [
 ]
 
 
-def final_report(guests, run=None, title="NIC upgrade"):
-    """The final report of the upgrade from the guest entries; ``run`` holds the run's settings and times."""
+def final_report(guests, run=None, title="NIC upgrade", trials=None):
+    """The final report of the upgrade from the guest entries; ``run`` holds the run's settings and times;
+    ``trials`` the choice by measuring's trials per class (:func:`trials_of`), recorded also where the guests kept
+    their model."""
     _check(guests)
     run = dict(run or {})
     state = summary(guests)
@@ -293,9 +407,16 @@ def final_report(guests, run=None, title="NIC upgrade"):
             "empty": "None.",
         },
     ]
+    found = _findings_section([(g["name"], g.get("findings")) for g in guests])
+    if found:
+        sections.append(found)
+    sections += _trial_sections(trials)
+    data = {"guests": guests, "summary": state, "meta": run}
+    if trials:
+        data["trials"] = dict(trials)
     return {
         "title": title,
-        "data": {"guests": guests, "summary": state, "meta": run},
+        "data": data,
         "csv": {"columns": list(CSV_FIELDS), "rows": rows},
         "summary": summary_lines,
         "settings": settings,
@@ -330,8 +451,11 @@ def plan_lines(records):
     return lines
 
 
-def plan_report(records, run=None, title="NIC upgrade plan"):
-    """The plan, written before anything changes: one row per guest, what will happen and why."""
+def plan_report(records, run=None, title="NIC upgrade plan", trials=None):
+    """The plan, written before anything changes: one row per guest, what will happen and why; the findings; and,
+    where the choice by measuring ran before the plan was written, its trials (``trials``, default: those the
+    records carry)."""
+    trials = trials if trials is not None else trials_of({n: r for n, r in records.items() if r})
     run = dict(run or {})
     rows = []
     for name in sorted(records):
@@ -341,9 +465,12 @@ def plan_report(records, run=None, title="NIC upgrade plan"):
     counts = {}
     for r in rows:
         counts[r.get("action")] = counts.get(r.get("action"), 0) + 1
+    data = {"plan": [records[n] for n in sorted(records) if records[n]], "meta": run}
+    if trials:
+        data["trials"] = dict(trials)
     return {
         "title": title,
-        "data": {"plan": [records[n] for n in sorted(records) if records[n]], "meta": run},
+        "data": data,
         "csv": {"columns": [c[0] for c in PLAN_COLUMNS], "rows": rows},
         "summary": [
             ("to switch", counts.get("switch", 0)),
@@ -351,7 +478,11 @@ def plan_report(records, run=None, title="NIC upgrade plan"):
             ("to skip", counts.get("skip", 0)),
             ("planned", run.get("started")),
         ],
-        "sections": [{"heading": "Plan", "table": {"columns": PLAN_COLUMNS, "rows": rows, "row_class": "action"}}],
+        "sections": [
+            {"heading": "Plan", "table": {"columns": PLAN_COLUMNS, "rows": rows, "row_class": "action"}},
+            *filter(None, [_findings_section([(r["name"], r.get("findings")) for r in rows])]),
+            *_trial_sections(trials),
+        ],
     }
 
 

@@ -8,7 +8,10 @@
 #   LAB_MIRROR    Debian mirror for debootstrap           (default: http://deb.debian.org/debian)
 #   LAB_KERNEL    kernel package, e.g. linux-image-6.1.0-56-amd64 (default: what linux-image-amd64 depends on)
 #   LAB_PACKAGES  comma-separated packages for the root filesystem
-#   LAB_VARIANTS  space-separated variants to build: standard novirtio (default: both)
+#   LAB_VARIANTS  space-separated variants to build (default: all three):
+#                   standard  every NIC driver the lab extracts (8139cp, 8139too, e1000, e1000e, virtio_net, vmxnet3)
+#                   novirtio  all but virtio_net: drives rtl8139, e1000, e1000e and vmxnet3, not virtio
+#                   legacy    only 8139cp: drives rtl8139 and nothing better
 #   LAB_DISKS_DIR guests' overlays: images of other inputs they still use are kept, other stale ones removed
 #   LAB_PROGRESS_LOG  also append the progress lines to this file (to follow a build with tail -f)
 #
@@ -30,8 +33,8 @@ pubkey=${3:?usage: $0 build IMAGES_DIR PUBKEY_FILE}
 
 suite=${LAB_SUITE:-bookworm}
 mirror=${LAB_MIRROR:-http://deb.debian.org/debian}
-packages=${LAB_PACKAGES:-openssh-server,python3,iperf3,iproute2,kmod,systemd-sysv,udev}
-variants=${LAB_VARIANTS:-standard novirtio}
+packages=${LAB_PACKAGES:-openssh-server,python3,iperf3,iproute2,kmod,systemd-sysv,udev,ethtool}
+variants=${LAB_VARIANTS:-standard novirtio legacy}
 kpkg=${LAB_KERNEL:-}
 
 t0=$(date +%s)
@@ -96,8 +99,10 @@ dpkg-deb --fsys-tarfile "$deb" | tar -x -C "$work/kernel" --wildcards \
   "$m/kernel/fs/ext4/*" "$m/kernel/fs/jbd2/*" "$m/kernel/fs/mbcache.ko" "$m/kernel/lib/crc*" \
   "$m/kernel/lib/libcrc32c.ko" "$m/kernel/crypto/crc*" "$m/kernel/block/t10-pi.ko"
 rm -rf "$work/deb"
-# Debian builds these as modules: the novirtio variant relies on virtio_net not being built in.
-grep -q '^CONFIG_VIRTIO_NET=m' "$work/kernel/boot/config-$kver" || { echo "virtio_net is not a module in $kpkg" >&2; exit 1; }
+# Debian builds the NIC drivers as modules: the variants rely on none of them being built in.
+for opt in VIRTIO_NET E1000 E1000E VMXNET3 8139CP 8139TOO; do
+  grep -q "^CONFIG_$opt=m" "$work/kernel/boot/config-$kver" || { echo "CONFIG_$opt is not a module in $kpkg" >&2; exit 1; }
+done
 depmod -b "$work/kernel" "$kver"
 mk="$work/kernel/lib/modules/$kver"
 # Every module's build-time dependencies (modinfo "depends") must have been extracted or be built in.
@@ -252,24 +257,39 @@ rm -rf "$rootfs"/usr/share/{doc,man,info,lintian,linda}/* "$rootfs"/var/cache/ap
 find "$rootfs/usr/share/locale" -mindepth 1 -maxdepth 1 ! -name 'locale.alias' -exec rm -rf {} +
 
 # --- one disk image per variant --------------------------------------------------------------------
+# The NIC drivers each variant lacks (every variant starts from the full module tree, in any order). The disk
+# stays on IDE, not virtio, so a variant lacks only NIC drivers.
+nic_modules="8139cp 8139too e1000 e1000e virtio_net vmxnet3"
+lacks_of() {
+  case "$1" in
+    standard) echo "" ;;
+    # a guest that cannot drive virtio but can drive the emulated Intel NICs (e1000, e1000e) and vmxnet3
+    novirtio) echo "virtio_net" ;;
+    # a guest that can drive nothing better than the rtl8139 it starts on (8139cp, QEMU's RTL8139C+ driver)
+    legacy) echo "8139too e1000 e1000e virtio_net vmxnet3" ;;
+    *) return 1 ;;
+  esac
+}
+for v in $variants; do
+  lacks_of "$v" >/dev/null || { echo "unknown variant $v (standard, novirtio, legacy)" >&2; exit 2; }
+done
 mb=$(du -sm "$rootfs" | cut -f1)
 size=$((mb + 768))
 for v in $variants; do
-  case "$v" in
-    standard) ;;
-    novirtio)
-      # Same root filesystem without the virtio network driver, nor any other NIC driver better than
-      # rtl8139's (e1000, e1000e, vmxnet3): a guest that can drive nothing better than what it has, for
-      # the readiness gate and the rollback tests. The disk stays on IDE, not virtio.
-      rm -rf "$rootfs/lib/modules/$kver/kernel/drivers/net/virtio_net.ko" \
-        "$rootfs/lib/modules/$kver/kernel/drivers/net/ethernet/intel/e1000" \
-        "$rootfs/lib/modules/$kver/kernel/drivers/net/ethernet/intel/e1000e" \
-        "$rootfs/lib/modules/$kver/kernel/drivers/net/vmxnet3"
-      depmod -b "$rootfs" "$kver"
-      ;;
-    *) echo "unknown variant $v" >&2; exit 2 ;;
-  esac
-  say "writing the $v root disk (${mb} MiB used of ${size} MiB)"
+  lacks=$(lacks_of "$v")
+  rm -rf "${rootfs:?}/lib/modules/$kver"
+  cp -a "$work/kernel/lib/modules/$kver" "$rootfs/lib/modules/"
+  for mod in $lacks; do
+    find "$rootfs/lib/modules/$kver/kernel" -name "$mod.ko" -delete
+  done
+  depmod -b "$rootfs" "$kver"
+  # What the variant can load is exactly what it should: every NIC driver but those it lacks.
+  for mod in $nic_modules; do
+    if modprobe -d "$rootfs" -S "$kver" --show-depends "$mod" >/dev/null 2>&1; then has=yes; else has=no; fi
+    case " $lacks " in *" $mod "*) want=no ;; *) want=yes ;; esac
+    [ "$has" = "$want" ] || { echo "variant $v: module $mod loadable=$has, expected $want" >&2; exit 1; }
+  done
+  say "writing the $v root disk (${mb} MiB used of ${size} MiB; lacks: ${lacks:-nothing})"
   truncate -s "${size}M" "$out/$v.raw.tmp"
   mkfs.ext4 -q -F -L nictune-root -d "$rootfs" "$out/$v.raw.tmp"
   mv "$out/$v.raw.tmp" "$out/$v.raw"
@@ -281,6 +301,7 @@ done
   echo "mirror: $mirror"
   echo "packages: $packages"
   echo "variants: $variants"
+  for v in $variants; do echo "variant $v lacks: $(lacks_of "$v")"; done
   echo "built: $(date -u +%Y-%m-%dT%H:%M:%SZ) in $(($(date +%s) - t0)) s"
 } >"$out/manifest.txt"
 touch "$out/.complete"

@@ -72,9 +72,28 @@ def test_nic_driver_of_the_model_is_loaded_and_bound(host):
     assert host.check_output("basename $(readlink /sys/class/net/%s/device/driver)", ifname) == driver
 
 
+# The NIC drivers each image variant holds (roles/lab/files/nictune-lab-image.sh, docs/lab.md).
+NIC_DRIVERS = ("8139cp", "8139too", "e1000", "e1000e", "virtio_net", "vmxnet3")
+VARIANT_LACKS = {
+    "standard": (),
+    "novirtio": ("virtio_net",),
+    "legacy": ("8139too", "e1000", "e1000e", "virtio_net", "vmxnet3"),
+}
+
+
 def test_variant_has_or_lacks_the_virtio_driver(host):
     has_virtio = host.run("modinfo -n virtio_net").rc == 0
     assert has_virtio == (_vars(host)["lab_variant"] == "standard")
+
+
+def test_variant_has_exactly_its_nic_drivers(host):
+    lacks = VARIANT_LACKS[_vars(host)["lab_variant"]]
+    has = {mod: host.run("modinfo -n %s", mod).rc == 0 for mod in NIC_DRIVERS}
+    assert has == {mod: mod not in lacks for mod in NIC_DRIVERS}
+
+
+def test_ethtool_is_installed(host):
+    assert host.run("ethtool --version").rc == 0
 
 
 @pytest.mark.parametrize("reverse", [False, True], ids=["guest-to-endpoint", "endpoint-to-guest"])

@@ -8,6 +8,7 @@ import pytest
 from ansible_collections.nictune.fleet.plugins.module_utils._common.errors import NicTuneError
 from ansible_collections.nictune.fleet.plugins.module_utils._upgrade.plan import (
     compare,
+    findings,
     guest_record,
     plan_guest,
     planned_method,
@@ -187,3 +188,75 @@ def test_record_says_how_the_switch_is_planned(state, wanted, hotplug, method):
     assert record["action"] == "switch"
     assert record["method"] == method
     assert planned_method(record) == method
+
+
+# --- findings: virtio NICs without the in-kernel vhost-net back end ---------------------------------------------
+
+NO_VHOST = {"loaded": False, "device": False}
+VHOST = {"loaded": True, "device": True}
+
+
+def kvm_audit(model="rtl8139", domain_type="kvm", host="present", backend_driver=None):
+    entry = dict(kvm(model, domain_type), host_vhost_net=dict(VHOST) if host == "present" else host, platform="kvm")
+    entry["nics"] = [{"index": 0, "mac": "52:54:00:00:00:01", "model": model, "backend_driver": backend_driver}]
+    return {"uri": "qemu:///system", "domains": [entry]}
+
+
+@pytest.mark.parametrize(
+    ("audit", "supported", "kinds", "parts"),
+    [
+        (
+            kvm_audit(host=NO_VHOST),
+            ALL,
+            ["vhost_net_missing"],
+            ["vhost_net module is not loaded", "modprobe vhost_net"],
+        ),
+        (kvm_audit(host={"loaded": None, "device": False}), ALL, ["vhost_net_missing"], ["/dev/vhost-net does not"]),
+        (kvm_audit(host={"loaded": True, "device": False}), ALL, ["vhost_net_missing"], ["modules-load.d/vhost_net"]),
+        (kvm_audit(), ALL, [], []),
+        (kvm_audit(host=None), ALL, [], []),  # not known (a remote URI): nothing claimed
+        # the plan moves to e1000e: no virtio NIC, now or after
+        (kvm_audit(host=NO_VHOST), ["rtl8139", "e1000", "e1000e"], [], []),
+        # already virtio, kept: the current NIC counts
+        (
+            kvm_audit("virtio", backend_driver="qemu"),
+            ALL,
+            ["userspace_backend"],
+            ["NIC 0 (52:54:00:00:00:01)", "name='qemu'"],
+        ),
+        (kvm_audit("virtio", host=NO_VHOST, backend_driver="vhost"), ALL, ["vhost_net_missing"], ["hv1"]),
+        (
+            kvm_audit(domain_type="qemu", host=NO_VHOST),
+            ALL,
+            ["software_emulation"],
+            ["never uses vhost-net", "type='kvm'"],
+        ),
+    ],
+)
+def test_guest_record_findings(audit, supported, kinds, parts):
+    record = guest_record("g1", "hv1", audit, domain="g1", supported=supported)
+    assert [f["kind"] for f in record["findings"]] == kinds
+    text = " ".join(f["what"] + " " + f["fix"] for f in record["findings"])
+    for part in parts:
+        assert part in text
+    assert all(set(f) == {"kind", "what", "fix"} for f in record["findings"])
+
+
+def test_no_findings_off_kvm_or_without_an_audit_entry():
+    assert findings(None, {}) == []
+    assert findings(proxmox("virtio"), {"action": "keep"}) == []
+    assert guest_record("gone", "hv1", kvm_audit(host=NO_VHOST), domain="other")["findings"] == []
+
+
+def test_guest_record_keeps_what_the_class_is_made_of():
+    audit = kvm_audit()
+    audit["domains"][0].update(machine="pc-i440fx-7.2", vcpus=2, offered_models=["e1000", "rtl8139", "virtio"])
+    record = guest_record(
+        "g1", "hv1", audit, domain="g1", supported=["8139cp", "e1000", "virtio-net"], guest_os={"family": "Linux"}
+    )
+    assert record["supported_models"] == ["rtl8139", "e1000", "virtio"]
+    assert record["offered_models"] == ["e1000", "rtl8139", "virtio"]
+    assert (record["machine"], record["vcpus"], record["domain_type"]) == ("pc-i440fx-7.2", 2, "kvm")
+    assert record["guest_os"] == {"family": "Linux"} and record["pinned"] is False
+    assert guest_record("g1", "hv1", audit, domain="g1", pinned="e1000")["pinned"] is True
+    assert guest_record("g1", "hv1", audit, domain="g1", pinned="auto")["pinned"] is False

@@ -13,6 +13,7 @@ import pytest
 from ansible_collections.nictune.fleet.plugins.module_utils._common import report as writer
 from ansible_collections.nictune.fleet.plugins.module_utils._common.errors import NicTuneError
 from ansible_collections.nictune.fleet.plugins.module_utils._probe.results import throughput
+from ansible_collections.nictune.fleet.plugins.module_utils._upgrade import choice
 from ansible_collections.nictune.fleet.plugins.module_utils._upgrade.report import (
     final_report,
     guest_entry,
@@ -20,6 +21,7 @@ from ansible_collections.nictune.fleet.plugins.module_utils._upgrade.report impo
     plan_lines,
     plan_report,
     summary,
+    trials_of,
 )
 
 
@@ -198,3 +200,144 @@ def test_plan_lines_say_how_each_switch_goes_and_final_lines_the_outage():
     assert guest_line(entry) == "g1: switched rtl8139 -> virtio, outage 1.8 s (live) (best)"
     entry = guest_entry("g1", dict(records["g1"], outcome={"switched": True, "method": "cold"}), check_mode=True)
     assert guest_line(entry).startswith("g1: switched rtl8139 -> virtio, cold (check mode: would switch cold")
+
+
+FINDING = {
+    "kind": "vhost_net_missing",
+    "what": "the vhost_net module is not loaded on hv1: virtio NICs run in QEMU's userspace",
+    "fix": "modprobe vhost_net; echo vhost_net > /etc/modules-load.d/vhost_net.conf",
+}
+
+
+def test_findings_are_listed_in_the_plan_and_the_final_report():
+    records = {
+        "g1": dict(PLAN, action="switch", reason="best", findings=[FINDING]),
+        "g2": dict(PLAN, action="keep", reason="already", findings=[]),
+    }
+    md = writer.render(plan_report(records), "md")
+    findings = md.split("## Findings", 1)[1]
+    assert "| g1 | the vhost_net module is not loaded on hv1" in findings and "modules-load.d" in findings
+    assert "| g2 |" not in findings
+    guests = [guest_entry(n, r) for n, r in sorted(records.items())]
+    page = render(guests, "html")
+    assert "<h2>Findings</h2>" in page and "modprobe vhost_net" in page.split("<h2>Findings</h2>", 1)[1]
+    assert json.loads(render(guests, "json"))["guests"][0]["findings"] == [FINDING]
+
+
+def test_no_findings_no_section():
+    records = {"g1": dict(PLAN, action="switch", reason="best", findings=[])}
+    assert "Findings" not in writer.render(plan_report(records), "md")
+    assert "Findings" not in render([guest_entry("g1", records["g1"])], "html")
+
+
+# --- the trials of the choice by measuring ------------------------------------------------------------------------
+
+
+def _trials():
+    published = {
+        "rtl8139": {"send": [58.0e6, 58.6e6], "receive": [58.3e6, 58.3e6]},
+        "e1000": {"send": [390e6, 398e6], "receive": [394e6, 394e6]},
+        "xen_pv": {"send": [430e6, 434e6], "receive": [432e6, 432e6]},
+    }
+    kept = {
+        "rtl8139": {"send": [1000e6, 1000e6], "receive": [600e6, 600e6]},
+        "e1000": {"send": [1040e6], "receive": []},
+    }
+    return {
+        "xen_hvm / xenfv / Windows 5.1 / xen_pv+e1000+rtl8139 / 1 vCPU": {
+            "class": "xen_hvm / xenfv / Windows 5.1 / xen_pv+e1000+rtl8139 / 1 vCPU",
+            "sample": "xp<1>",
+            "members": ["xp<1>", "xp2"],
+            "current": "rtl8139",
+            "rounds": 2,
+            "decision": choice.decide("rtl8139", published, 0.1, ["xen_pv", "e1000", "rtl8139"]),
+        },
+        "kvm / pc / Linux 6.1 / e1000+rtl8139 / 1 vCPU": {
+            "class": "kvm / pc / Linux 6.1 / e1000+rtl8139 / 1 vCPU",
+            "sample": "old",
+            "members": ["old"],
+            "current": "rtl8139",
+            "rounds": 2,
+            "decision": choice.decide("rtl8139", kept, 0.1, ["e1000", "rtl8139"]),
+        },
+        "kvm / pc / Linux 6.1 / rtl8139 / 1 vCPU": {
+            "class": "kvm / pc / Linux 6.1 / rtl8139 / 1 vCPU",
+            "members": ["legacy"],
+            "sample": None,
+            "why": "nothing to choose: the class can be tried on rtl8139 only",
+            "decision": None,
+        },
+    }
+
+
+def test_trials_in_the_final_report_markdown_and_json():
+    trials = _trials()
+    doc = final_report(_guests(), trials=trials)
+    data = json.loads(writer.render(doc, "json"))
+    assert set(data["trials"]) == set(trials)
+    kept = data["trials"]["kvm / pc / Linux 6.1 / e1000+rtl8139 / 1 vCPU"]["decision"]
+    assert kept["kept"] is True and kept["choice"] == "rtl8139"  # recorded though the guest kept its model
+    md = writer.render(doc, "md")
+    xp = md.split("## Trials: xen_hvm / xenfv", 1)[1].split("\n## ", 1)[0]
+    assert "Choice: switch to xen_pv - xen_pv is the fastest both ways" in xp
+    assert "| candidate | direction | median (Mbit/s) | spread (Mbit/s) | tests | note |" in xp
+    assert "| xen_pv | send | 432 | 4 | 2 | chosen |" in xp
+    assert "| e1000 | receive | 394 | 0 | 2 |  |" in xp
+    assert "| rtl8139 | receive | 58.3 | 0 | 2 | current |" in xp
+    old = md.split("## Trials: kvm / pc / Linux 6.1 / e1000+rtl8139", 1)[1].split("\n## ", 1)[0]
+    assert "Choice: keep rtl8139" in old and "| e1000 | receive |  |  | 0 |  |" in old
+    assert "Nothing was tried: nothing to choose" in md
+
+
+def test_trials_in_the_final_report_html_as_grouped_bars():
+    page = writer.render(final_report(_guests(), trials=_trials()), "html")
+
+    class Chart(html.parser.HTMLParser):
+        def __init__(self):
+            super().__init__()
+            self.bars, self.keys, self.ranges, self.headings, self._h2 = [], [], 0, [], False
+
+        def handle_starttag(self, tag, attrs):
+            attrs = dict(attrs)
+            if tag == "rect" and "data-candidate" in attrs:
+                self.bars.append(
+                    (attrs["data-class"], attrs["data-candidate"], attrs["data-direction"], attrs["class"])
+                )
+            elif tag == "rect" and attrs.get("class", "").startswith("key "):
+                self.keys.append(attrs["class"])
+            elif tag == "line" and attrs.get("class") == "range":
+                self.ranges += 1
+            self._h2 = tag == "h2"
+
+        def handle_data(self, data):
+            if self._h2:
+                self.headings.append(data)
+
+    parser = Chart()
+    parser.feed(page)
+    xp = "xen_hvm / xenfv / Windows 5.1 / xen_pv+e1000+rtl8139 / 1 vCPU"
+    assert [b[1:3] for b in parser.bars if b[0] == xp] == [
+        (candidate, direction) for candidate in ("xen_pv", "e1000", "rtl8139") for direction in ("send", "receive")
+    ]
+    assert {b[3] for b in parser.bars if b[0] == xp and b[2] == "send"} == {"bar send s0"}
+    assert {b[3] for b in parser.bars if b[0] == xp and b[2] == "receive"} == {"bar receive s1"}
+    # e1000 of the kept class was not measured receiving: a failed bar, still drawn
+    assert ("kvm / pc / Linux 6.1 / e1000+rtl8139 / 1 vCPU", "e1000", "receive", "bar receive s1 failed") in parser.bars
+    assert parser.keys.count("key s0") == 2 and parser.ranges == 3  # send of each candidate of xp had a spread
+    assert "Trials: %s" % xp in parser.headings
+    assert "xp&lt;1&gt;" in page and "xp<1>" not in page
+
+
+def test_trials_of_records_and_the_plan_report():
+    trial = _trials()["kvm / pc / Linux 6.1 / e1000+rtl8139 / 1 vCPU"]
+    records = {
+        "old": dict(PLAN, action="keep", reason="kept after trials", trial=trial),
+        "other": dict(PLAN, action="keep", reason="x"),
+        "gone": None,
+    }
+    found = trials_of({k: v for k, v in records.items() if v})
+    assert list(found) == ["kvm / pc / Linux 6.1 / e1000+rtl8139 / 1 vCPU"] and found[trial["class"]]["sample"] == "old"
+    md = writer.render(plan_report(records), "md")
+    assert "## Trials: kvm / pc / Linux 6.1 / e1000+rtl8139 / 1 vCPU" in md
+    assert "Trials" not in writer.render(plan_report({"other": records["other"]}), "md")
+    assert "trials" not in json.loads(writer.render(final_report(_guests()), "json"))
