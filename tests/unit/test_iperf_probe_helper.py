@@ -9,6 +9,7 @@ from __future__ import annotations
 import importlib.util
 import json
 import os
+import shlex
 import shutil
 import signal
 import socket
@@ -235,6 +236,32 @@ def test_the_lease_of_a_killed_holder_or_past_its_hold_ends(tmp_path):
         assert _claim(tmp_path, "run-c") is None  # the holder took its record with it
     finally:
         _release_all(tmp_path, port, "run-a", "run-b", "run-c", "run-d")
+    assert _ours(tmp_path, port) == []
+
+
+@needs_iperf3
+def test_a_waiting_run_whose_task_is_gone_stops_waiting(tmp_path):
+    port = _free_port()
+    try:
+        assert _helper(*_acquire(tmp_path, port, "run-a"))[0] == 0
+        # run-b waits under a shell standing for its Ansible task; the task dies (controller gone, connection lost)
+        argv = shlex.join([sys.executable, HELPER, *_acquire(tmp_path, port, "run-b", timeout=60)])
+        task = subprocess.Popen(["sh", "-c", argv + " >/dev/null; true"])
+        deadline = time.time() + 10
+        while _claim(tmp_path, "run-b") is None and time.time() < deadline:
+            time.sleep(0.1)
+        waiting = _claim(tmp_path, "run-b")["pid"]
+        task.kill()
+        task.wait()
+        deadline = time.time() + 10
+        while _running(waiting) and time.time() < deadline:
+            time.sleep(0.1)
+        assert not _running(waiting) and _claim(tmp_path, "run-b") is None
+        # so run-a's clean-up is not kept from stopping the server by a run nobody waits for
+        rc, stopped = _helper("stop-server", "--dir", str(tmp_path), "--port", str(port), "--run", "run-a")
+        assert rc == 0 and stopped["changed"] is True and "kept_for" not in stopped, stopped
+    finally:
+        _release_all(tmp_path, port, "run-a", "run-b")
     assert _ours(tmp_path, port) == []
 
 

@@ -496,6 +496,7 @@ def _fail(msg, **extra):
 def cmd_lease_acquire(args):
     """Register the run, wait for the lease, hand it to a background holder, make sure the server runs."""
     began = time.time()
+    parent = os.getppid()  # the task that runs this; if it dies (the run is gone), stop waiting
     claim = {"run": args.run, "owner": args.owner, "port": args.port, "pid": os.getpid(), "state": "waiting"}
     claim["since"] = round(began, 3)
     path = _claim_file(args.dir, args.run)
@@ -506,11 +507,13 @@ def cmd_lease_acquire(args):
     while not _try_lock(fd):
         if behind is None:
             behind = lease_holder([c for c in _claims(args.dir) if _claim_alive(c)], args.run) or {}
-        if time.time() - began >= args.timeout:
+        if time.time() - began >= args.timeout or os.getppid() != parent:
             os.close(fd)
             with _mutex(args.dir):
                 holder = lease_holder(_live_claims(args.dir), args.run)
                 _unlink(path)
+            if os.getppid() != parent:
+                return _fail("the task that asked for the lease is gone: stopped waiting")
             return _fail(
                 "the endpoint's lease was not had within %g s: %s" % (args.timeout, claim_text(holder, time.time())),
                 holder=holder,
