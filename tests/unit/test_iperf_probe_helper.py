@@ -159,110 +159,103 @@ def _running(pid):
         return False
 
 
-def _release_all(directory, port, *runs):
-    for run in runs:
-        _helper("lease-release", "--dir", str(directory), "--run", run)
-    _helper("stop-server", "--dir", str(directory), "--port", str(port))
+@pytest.fixture
+def run_a(tmp_path):
+    """An endpoint directory (tmp_path) whose lease run-a holds, with the server on a free port: (port, what
+    lease-acquire said). At the end every run's lease is released and the server stopped: nothing may be left."""
+    port = _free_port()
+    try:
+        rc, got = _helper(*_acquire(tmp_path, port, "run-a"))
+        assert rc == 0, got
+        yield port, got
+    finally:
+        for run in ("run-a", "run-b", "run-c", "run-d"):
+            _helper("lease-release", "--dir", str(tmp_path), "--run", run)
+        _helper("stop-server", "--dir", str(tmp_path), "--port", str(port))
+    assert _ours(tmp_path, port) == []
+
+
+def _stop_server(directory, port, run):
+    return _helper("stop-server", "--dir", str(directory), "--port", str(port), "--run", run)
 
 
 @needs_iperf3
-def test_a_second_run_waits_for_the_first_and_its_server_stays(tmp_path):
-    port = _free_port()
-    try:
-        rc, first = _helper(*_acquire(tmp_path, port, "run-a"))
-        assert rc == 0 and first["waited"] < 2, first
-        assert first["server"]["changed"] is True  # the lease makes sure the server runs
-        holder = _claim(tmp_path, "run-a")
-        assert holder["state"] == "held" and holder["port"] == port
-        assert _running(holder["pid"])  # the holder outlives the command that took the lease
-        second = _background(*_acquire(tmp_path, port, "run-b", timeout=20))
-        time.sleep(1.5)
-        assert second.poll() is None and _claim(tmp_path, "run-b")["state"] == "waiting"
-        # run-a is done: its lease is released, but the server stays for run-b, which waits for it
-        rc, stopped = _helper("stop-server", "--dir", str(tmp_path), "--port", str(port), "--run", "run-a")
-        assert rc == 0 and stopped["changed"] is True and stopped["kept_for"] == ["run-b"], stopped
-        assert "run run-b (run-b's operator) waits for it" in stopped["msg"]
-        assert not _running(holder["pid"]) and _claim(tmp_path, "run-a") is None
-        rc, got = _finish(second)
-        assert rc == 0 and got["waited"] >= 1.5, got
-        assert "run run-a (run-a's operator) holds it since" in got["msg"]
-        assert got["server"] == {"changed": False, "pid": first["server"]["pid"], "port": port}
-        assert _claim(tmp_path, "run-b")["state"] == "held"
-        # run-b is done and nobody else claims the server: it is stopped
-        rc, stopped = _helper("stop-server", "--dir", str(tmp_path), "--port", str(port), "--run", "run-b")
-        assert rc == 0 and stopped["changed"] is True and "kept_for" not in stopped
-    finally:
-        _release_all(tmp_path, port, "run-a", "run-b")
-    assert _ours(tmp_path, port) == []
+def test_a_second_run_waits_for_the_first_and_its_server_stays(tmp_path, run_a):
+    port, first = run_a
+    assert first["waited"] < 2 and first["server"]["changed"] is True  # the lease makes sure the server runs
+    holder = _claim(tmp_path, "run-a")
+    assert holder["state"] == "held" and holder["port"] == port
+    assert _running(holder["pid"])  # the holder outlives the command that took the lease
+    second = _background(*_acquire(tmp_path, port, "run-b", timeout=20))
+    time.sleep(1.5)
+    assert second.poll() is None and _claim(tmp_path, "run-b")["state"] == "waiting"
+    # run-a is done: its lease is released, but the server stays for run-b, which waits for it
+    rc, stopped = _stop_server(tmp_path, port, "run-a")
+    assert rc == 0 and stopped["changed"] is True and stopped["kept_for"] == ["run-b"], stopped
+    assert "run run-b (run-b's operator) waits for it" in stopped["msg"]
+    assert not _running(holder["pid"]) and _claim(tmp_path, "run-a") is None
+    rc, got = _finish(second)
+    assert rc == 0 and got["waited"] >= 1.5, got
+    assert "run run-a (run-a's operator) holds it since" in got["msg"]
+    assert got["server"] == {"changed": False, "pid": first["server"]["pid"], "port": port}
+    assert _claim(tmp_path, "run-b")["state"] == "held"
+    # run-b is done and nobody else claims the server: it is stopped
+    rc, stopped = _stop_server(tmp_path, port, "run-b")
+    assert rc == 0 and stopped["changed"] is True and "kept_for" not in stopped
     assert sorted(os.listdir(tmp_path / "lease")) == ["lease.lock", "server.lock"]
 
 
 @needs_iperf3
-def test_a_lease_not_had_in_time_names_its_holder_and_the_server_stays_for_it(tmp_path):
-    port = _free_port()
-    try:
-        assert _helper(*_acquire(tmp_path, port, "run-a"))[0] == 0
-        rc, late = _helper(*_acquire(tmp_path, port, "run-b", timeout=1))
-        assert rc == 1 and late["holder"]["run"] == "run-a", late
-        assert late["msg"].startswith("the endpoint's lease was not had within 1 s: run run-a (run-a's operator)")
-        assert "holds it since" in late["msg"] and "at the latest until" in late["msg"]
-        assert _claim(tmp_path, "run-b") is None
-        # run-b's clean-up leaves the server to run-a, which still holds the lease
-        rc, kept = _helper("stop-server", "--dir", str(tmp_path), "--port", str(port), "--run", "run-b")
-        assert rc == 0 and kept == dict(kept, changed=False, kept_for=["run-a"]), kept
-        assert _helper("serve", "--dir", str(tmp_path), "--port", str(port))[1]["changed"] is False
-    finally:
-        _release_all(tmp_path, port, "run-a", "run-b")
-    assert _ours(tmp_path, port) == []
+def test_a_lease_not_had_in_time_names_its_holder_and_the_server_stays_for_it(tmp_path, run_a):
+    port, _first = run_a
+    rc, late = _helper(*_acquire(tmp_path, port, "run-b", timeout=1))
+    assert rc == 1 and late["holder"]["run"] == "run-a", late
+    assert late["msg"].startswith("the endpoint's lease was not had within 1 s: run run-a (run-a's operator)")
+    assert "holds it since" in late["msg"] and "at the latest until" in late["msg"]
+    assert _claim(tmp_path, "run-b") is None
+    # run-b's clean-up leaves the server to run-a, which still holds the lease
+    rc, kept = _stop_server(tmp_path, port, "run-b")
+    assert rc == 0 and kept == dict(kept, changed=False, kept_for=["run-a"]), kept
+    assert _helper("serve", "--dir", str(tmp_path), "--port", str(port))[1]["changed"] is False
 
 
 @needs_iperf3
-def test_the_lease_of_a_killed_holder_or_past_its_hold_ends(tmp_path):
-    port = _free_port()
-    try:
-        assert _helper(*_acquire(tmp_path, port, "run-a"))[0] == 0
-        os.kill(_claim(tmp_path, "run-a")["pid"], signal.SIGKILL)  # its run died with it
-        rc, got = _helper(*_acquire(tmp_path, port, "run-b", timeout=5))
-        assert rc == 0 and got["waited"] < 2, got
-        # run-a's record is not a live claim: run-b's clean-up stops the server, and drops that record
-        rc, stopped = _helper("stop-server", "--dir", str(tmp_path), "--port", str(port), "--run", "run-b")
-        assert rc == 0 and stopped["changed"] is True and "kept_for" not in stopped, stopped
-        assert _claim(tmp_path, "run-a") is None
-        # a holder nobody releases lets go at the end of its hold
-        rc, held = _helper(*_acquire(tmp_path, port, "run-c", hold=1))
-        assert rc == 0 and held["until"] - held["held_since"] == pytest.approx(1, abs=0.01)
-        rc, got = _helper(*_acquire(tmp_path, port, "run-d", timeout=10))
-        assert rc == 0 and 0.2 <= got["waited"] < 5, got
-        assert _claim(tmp_path, "run-c") is None  # the holder took its record with it
-    finally:
-        _release_all(tmp_path, port, "run-a", "run-b", "run-c", "run-d")
-    assert _ours(tmp_path, port) == []
+def test_the_lease_of_a_killed_holder_or_past_its_hold_ends(tmp_path, run_a):
+    port, _first = run_a
+    os.kill(_claim(tmp_path, "run-a")["pid"], signal.SIGKILL)  # its run died with it
+    rc, got = _helper(*_acquire(tmp_path, port, "run-b", timeout=5))
+    assert rc == 0 and got["waited"] < 2, got
+    # run-a's record is not a live claim: run-b's clean-up stops the server, and drops that record
+    rc, stopped = _stop_server(tmp_path, port, "run-b")
+    assert rc == 0 and stopped["changed"] is True and "kept_for" not in stopped, stopped
+    assert _claim(tmp_path, "run-a") is None
+    # a holder nobody releases lets go at the end of its hold
+    rc, held = _helper(*_acquire(tmp_path, port, "run-c", hold=1))
+    assert rc == 0 and held["until"] - held["held_since"] == pytest.approx(1, abs=0.01)
+    rc, got = _helper(*_acquire(tmp_path, port, "run-d", timeout=10))
+    assert rc == 0 and 0.2 <= got["waited"] < 5, got
+    assert _claim(tmp_path, "run-c") is None  # the holder took its record with it
 
 
 @needs_iperf3
-def test_a_waiting_run_whose_task_is_gone_stops_waiting(tmp_path):
-    port = _free_port()
-    try:
-        assert _helper(*_acquire(tmp_path, port, "run-a"))[0] == 0
-        # run-b waits under a shell standing for its Ansible task; the task dies (controller gone, connection lost)
-        argv = shlex.join([sys.executable, HELPER, *_acquire(tmp_path, port, "run-b", timeout=60)])
-        task = subprocess.Popen(["sh", "-c", argv + " >/dev/null; true"])
-        deadline = time.time() + 10
-        while _claim(tmp_path, "run-b") is None and time.time() < deadline:
-            time.sleep(0.1)
-        waiting = _claim(tmp_path, "run-b")["pid"]
-        task.kill()
-        task.wait()
-        deadline = time.time() + 10
-        while _running(waiting) and time.time() < deadline:
-            time.sleep(0.1)
-        assert not _running(waiting) and _claim(tmp_path, "run-b") is None
-        # so run-a's clean-up is not kept from stopping the server by a run nobody waits for
-        rc, stopped = _helper("stop-server", "--dir", str(tmp_path), "--port", str(port), "--run", "run-a")
-        assert rc == 0 and stopped["changed"] is True and "kept_for" not in stopped, stopped
-    finally:
-        _release_all(tmp_path, port, "run-a", "run-b")
-    assert _ours(tmp_path, port) == []
+def test_a_waiting_run_whose_task_is_gone_stops_waiting(tmp_path, run_a):
+    port, _first = run_a
+    # run-b waits under a shell standing for its Ansible task; the task dies (controller gone, connection lost)
+    argv = shlex.join([sys.executable, HELPER, *_acquire(tmp_path, port, "run-b", timeout=60)])
+    task = subprocess.Popen(["sh", "-c", argv + " >/dev/null; true"])
+    deadline = time.time() + 10
+    while _claim(tmp_path, "run-b") is None and time.time() < deadline:
+        time.sleep(0.1)
+    waiting = _claim(tmp_path, "run-b")["pid"]
+    task.kill()
+    task.wait()
+    deadline = time.time() + 10
+    while _running(waiting) and time.time() < deadline:
+        time.sleep(0.1)
+    assert not _running(waiting) and _claim(tmp_path, "run-b") is None
+    # so run-a's clean-up is not kept from stopping the server by a run nobody waits for
+    rc, stopped = _stop_server(tmp_path, port, "run-a")
+    assert rc == 0 and stopped["changed"] is True and "kept_for" not in stopped, stopped
 
 
 def test_lease_acquire_refuses_a_run_id_unfit_for_a_file_name(tmp_path):
