@@ -6,7 +6,8 @@
 #   molecule guest_drivers  readiness and MAC-pinned interface names on the guests
 #   molecule probe          iperf3 probes, reports, schedule without overlaps
 #   molecule upgrade        the main job: converge, idempotence, check, verify
-#   pytest tests/lab        rollback of a guest that stops answering, a probe whose guest dies, AWX runner
+#   pytest tests/lab        rollback of a guest that stops answering, a probe whose guest dies, two probes sharing
+#                           the endpoint, AWX runner
 #   lab_down, then tests/lab/test_lab_down.py: no process, namespace, bridge or tap left
 #   tests/lab/test_lab_dir_anywhere.py: a lab whose lab_dir is below /tmp (its endpoint only), up and down
 set -uo pipefail
@@ -42,7 +43,7 @@ else
   step "molecule guest_drivers" molecule test -s guest_drivers
   step "molecule probe" molecule test -s probe
   step "molecule upgrade" molecule test -s upgrade
-  step "pytest tests/lab (rollback, probe failure, AWX runner)" \
+  step "pytest tests/lab (rollback, probe failure, shared endpoint, AWX runner)" \
     pytest -q -p no:cacheprovider --durations=0 tests/lab --deselect tests/lab/test_lab_down.py \
     --deselect tests/lab/test_lab_dir_anywhere.py
 fi

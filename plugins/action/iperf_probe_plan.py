@@ -5,11 +5,23 @@
 
 from __future__ import annotations
 
+import getpass
+import os
+import secrets
+import socket
 import time
 
+from ansible_collections.nictune.fleet.plugins.module_utils._probe import lease as _lease
 from ansible_collections.nictune.fleet.plugins.module_utils._probe import plan as _plan
 from ansible_collections.nictune.fleet.plugins.modules.iperf_probe_plan import DOCUMENTATION
 from ansible_collections.nictune.fleet.plugins.plugin_utils.action import NictuneAction
+
+
+def _user():
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):  # no login name and no passwd entry
+        return None
 
 
 class ActionModule(NictuneAction):
@@ -17,10 +29,22 @@ class ActionModule(NictuneAction):
 
     def work(self, args, task_vars):
         if args["guests"] is None:
-            return {
-                "changed": False,
-                "settings": _plan.check_settings(args["settings"], args["directions"], args["endpoints"]),
-            }
+            checked = _plan.check_settings(args["settings"], args["directions"], args["endpoints"])
+            lease = _lease.lease(
+                checked,
+                args["guest_count"],
+                len(args["directions"]),
+                len(args["endpoints"]),
+                now=time.time(),
+                token=secrets.token_hex(4),
+                who=_lease.owner(
+                    _user(),
+                    socket.gethostname(),
+                    os.getppid(),  # ansible-playbook: action plugins run in a worker it forked
+                    task_vars.get("awx_job_id") or task_vars.get("tower_job_id"),
+                ),
+            )
+            return {"changed": False, "settings": checked, "lease": lease}
         guests = args["guests"]
         records = {g: self.host_var(task_vars, g, "__iperf_probe_guest", {}) for g in guests}
         addresses = {}

@@ -13,7 +13,9 @@ version_added: 0.2.0
 description:
   - The planning step of the P(nictune.fleet.iperf_probe#role) role, run once on the controller.
   - Checks every probe setting first and names the role variable of a bad one.
-  - Without O(guests), only checks the settings (the role does this before it touches any host).
+  - Without O(guests), only checks the settings (the role does this before it touches any host) and names the run's
+    lease on the endpoints (C(lease)). The role takes each endpoint's lease before it plans, so that concurrent
+    probe runs sharing an endpoint take turns on it.
   - With O(guests), assigns each guest's tests to an endpoint (its C(iperf_probe_endpoint) or the next one in
     turn), schedules them so no endpoint and no guest runs two tests at once while different endpoints work in
     parallel, and says what each guest runs (iperf3 arguments, start times on the guest's own clock) and when the
@@ -59,9 +61,15 @@ options:
     description:
       - The probe settings, each named after its role variable without the C(iperf_probe_) prefix (C(duration),
         C(omit), C(parallel), C(window), C(port), C(gap), C(timeout), C(connect_timeout), C(stall_timeout),
-        C(busy_wait), C(start_margin)).
+        C(busy_wait), C(start_margin), C(lease_timeout)).
     type: dict
     required: true
+  guest_count:
+    description:
+      - Without O(guests), the number of guests of the probe, for the bound on how long an endpoint's lease is kept
+        (C(lease.hold)).
+    type: int
+    default: 0
   down:
     description: Endpoints that could not be prepared, mapped to the reason; their tests are planned as failed.
     type: dict
@@ -77,7 +85,9 @@ EXAMPLES = r"""
   nictune.fleet.iperf_probe_plan:
     endpoints: "{{ iperf_probe_endpoints }}"
     settings: {duration: 10, omit: 1, parallel: 1, window: "", port: 5215, gap: 1, timeout: 20,
-               connect_timeout: 5, stall_timeout: 10, busy_wait: 15, start_margin: 0}
+               connect_timeout: 5, stall_timeout: 10, busy_wait: 15, start_margin: 0, lease_timeout: 900}
+    guest_count: "{{ ansible_play_hosts | length }}"
+  register: __checked
   run_once: true
 """
 
@@ -86,6 +96,15 @@ settings:
   description: The settings, checked and as numbers.
   type: dict
   returned: always
+lease:
+  description:
+    - The run's request for the endpoints' leases - C(run) (the run's id, unique), C(owner) (user, controller,
+      ansible-playbook's pid and the AWX job when there is one, in words), C(hold) (seconds after which a lease the
+      run did not release ends by itself - its other endpoints' lease timeouts, the start margin, every test at its
+      longest, the busy wait and 120 s) and C(timeout) (seconds to wait for an endpoint another run holds).
+  type: dict
+  returned: when guests are not given
+  sample: {run: 20250101T120000Z-1a2b3c4d, owner: "alice@ctl, ansible-playbook pid 4242", hold: 542, timeout: 900}
 tests:
   description: Every test with C(host), C(endpoint), C(direction), C(runnable) and the C(reason) when it cannot run.
   type: list

@@ -19,27 +19,10 @@ import time
 
 import pytest
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-INVENTORY = os.path.expanduser(os.environ.get("NICTUNE_LAB_INVENTORY", "~/.cache/nictune/lab/inventory.yml"))
 VICTIM = os.environ.get("NICTUNE_PROBE_VICTIM", "lab-guest2")
 # Bound on the whole probe with one guest lost: the run takes about 100 s here; a shared SSH connection to the lost
 # guest that nobody gives up on would wait for TCP's retransmission time, about 15 minutes.
 PROBE_SECONDS_WITH_A_LOST_GUEST = 420
-BIN = os.path.join(ROOT, ".venv", "bin")
-ENV = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=os.path.join(ROOT, ".build", "collections"), ANSIBLE_NOCOLOR="1")
-
-pytestmark = pytest.mark.skipif(not os.path.exists(INVENTORY), reason="the lab is not up")
-
-
-def _hostvars():
-    out = subprocess.run(
-        [os.path.join(BIN, "ansible-inventory"), "-i", INVENTORY, "--list"],
-        env=ENV,
-        check=True,
-        capture_output=True,
-        text=True,
-    )
-    return json.loads(out.stdout)
 
 
 def _virsh_args(inv):
@@ -69,34 +52,18 @@ def _live_iperf3(text):
     ]
 
 
-def _ansible(pattern, *args):
-    return subprocess.run(
-        [os.path.join(BIN, "ansible"), "-i", INVENTORY, pattern, *args],
-        check=False,
-        env=ENV,
-        capture_output=True,
-        text=True,
-    )
-
-
-def test_guest_lost_mid_probe():
-    inv = _hostvars()
+def test_guest_lost_mid_probe(lab_ansible):
+    inv = lab_ansible.hostvars()
     virsh, domain = _virsh_args(inv)
     reports = tempfile.mkdtemp(prefix="nictune-probe-failure-")
-    proc = subprocess.Popen(
-        [
-            os.path.join(BIN, "ansible-playbook"),
-            "-i",
-            INVENTORY,
-            os.path.join(ROOT, "playbooks", "probe_nics.yml"),
-            "-e",
-            "nictune_report_dir=%s" % reports,
-            "-e",
-            "iperf_probe_duration=5",
-            "-e",
-            "iperf_probe_progress=false",
-        ],
-        env=ENV,
+    proc = lab_ansible.playbook(
+        "probe_nics.yml",
+        "-e",
+        "nictune_report_dir=%s" % reports,
+        "-e",
+        "iperf_probe_duration=5",
+        "-e",
+        "iperf_probe_progress=false",
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
@@ -131,7 +98,7 @@ def test_guest_lost_mid_probe():
         # the lost guest costs its connection timeouts, not TCP's retransmission time on a stale shared connection
         assert float(doc["meta"]["probe_seconds"]) < PROBE_SECONDS_WITH_A_LOST_GUEST, doc["meta"]
         # no iperf3 left on the reachable hosts (zombies reparented to a non-reaping PID 1 do not count)
-        check = _ansible("all:!%s" % VICTIM, "-m", "ansible.builtin.command", "-a", "ps -ww -eo stat=,args=")
+        check = lab_ansible.ansible("all:!%s" % VICTIM, "-m", "ansible.builtin.command", "-a", "ps -ww -eo stat=,args=")
         assert _live_iperf3(check.stdout) == [], check.stdout
     finally:
         if proc.poll() is None:
@@ -139,10 +106,10 @@ def test_guest_lost_mid_probe():
         subprocess.run([*virsh, "start", domain], check=False, capture_output=True)
         deadline = time.time() + 240
         while time.time() < deadline:
-            if _ansible(VICTIM, "-m", "ansible.builtin.ping").returncode == 0:
+            if lab_ansible.ansible(VICTIM, "-m", "ansible.builtin.ping").returncode == 0:
                 break
             time.sleep(5)
     # after the restart the victim has no iperf3 either
-    check = _ansible(VICTIM, "-m", "ansible.builtin.command", "-a", "ps -ww -eo stat=,args=")
+    check = lab_ansible.ansible(VICTIM, "-m", "ansible.builtin.command", "-a", "ps -ww -eo stat=,args=")
     assert check.returncode == 0, check.stdout
     assert _live_iperf3(check.stdout) == [], check.stdout

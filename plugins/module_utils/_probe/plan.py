@@ -26,6 +26,7 @@ _SETTINGS = {
     "stall_timeout": ("iperf_probe_stall_timeout", float, 0, None),
     "busy_wait": ("iperf_probe_busy_wait", float, 0, None),
     "start_margin": ("iperf_probe_start_margin", float, 0, None),
+    "lease_timeout": ("iperf_probe_lease_timeout", float, 0, None),
 }
 
 
@@ -72,11 +73,11 @@ def clock_offset(readings):
     return min(offsets) if offsets else 0.0
 
 
-def start_delay(guests, start_margin):
-    """Seconds from planning to the first test: time for the controller to start every guest's runner."""
+def start_delay(count, start_margin):
+    """Seconds from planning to the first test: time for the controller to start the runners of ``count`` guests."""
     if start_margin > 0:
         return start_margin
-    return 12 + 3 * ((len(guests) + 4) // 5)
+    return 12 + 3 * ((count + 4) // 5)
 
 
 def plan(
@@ -99,7 +100,7 @@ def plan(
     offsets = {str(h): number(v) or 0.0 for h, v in (offsets or {}).items()}
     tests = _schedule.assign_tests(guests, endpoints, directions, pinned, ready, down)
     test_seconds = checked["duration"] + checked["omit"]
-    start = now + start_delay(guests, checked["start_margin"])
+    start = now + start_delay(len(guests), checked["start_margin"])
     planned = _schedule.plan_schedule(
         [t for t in tests if t["runnable"]], test_seconds, gap=checked["gap"], start=start
     )

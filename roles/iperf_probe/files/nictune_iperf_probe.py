@@ -6,14 +6,30 @@
   stop --dir D                   stop a runner started from D and the iperf3 clients it started
   serve --dir D --port P [--iperf3 PATH] [--bind ADDR]   start an iperf3 server owned by the role (idempotent)
   supervise --dir D --port P    (started by serve) run the server, timestamp its test start and end lines
-  stop-server --dir D --port P   stop that server
+  stop-server --dir D --port P [--run ID]   release run ID's lease, then stop that server unless another run
+                                 still holds or waits for the endpoint's lease on that port
+  lease-acquire --dir D --port P --run ID [--owner TEXT] --timeout S --hold S   wait (S s at most) for the
+                                 endpoint's lease, keep it in a background holder, make sure the server runs
+  lease-hold --dir D --run ID --fd N --until T   (started by lease-acquire) keep the lease until released or T
+  lease-release --dir D --run ID  release run ID's lease (or stop waiting for it)
 
-Everything it starts is recorded in D (pid files); it stops nothing it did not start.
+Everything it starts is recorded in D (pid files, lease claims); it stops nothing it did not start.
+
+The endpoint's lease (D/lease/): one probe run tests on an endpoint at a time, also across concurrent runs.
+  lease.lock       flock()ed by the holder process of the run that has the lease; released when that process
+                   exits: on lease-release, at its --until, or when it is killed
+  server.lock      a short flock() around starting and stopping servers and registering runs, so that a server
+                   is never stopped between a run's check and its use
+  run-<ID>.json    a run's claim: {run, owner, port, pid, state (waiting|held), since, held_since, until}; live
+                   while its pid (the waiting lease-acquire, then the holder) runs with ID on its command line
 """
 
 import argparse
+import contextlib
+import fcntl
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -29,6 +45,23 @@ def _write(path, text):
     with open(tmp, "w") as handle:
         handle.write(text)
     os.rename(tmp, path)
+
+
+def _unlink(path):
+    try:
+        os.unlink(path)
+    except OSError:
+        pass
+
+
+def _read_json(path):
+    """The JSON object in path (None: no file, or not an object)."""
+    try:
+        with open(path) as handle:
+            data = json.load(handle)
+    except (OSError, ValueError):
+        return None
+    return data if isinstance(data, dict) else None
 
 
 def _read_pid(path):
@@ -165,10 +198,7 @@ def cmd_run(args):
             with open(log["progress"], "a") as handle:
                 handle.write("%s done at %.3f\n" % (test["id"], time.time()))
     finally:
-        try:
-            os.unlink(pidfile)
-        except OSError:
-            pass
+        _unlink(pidfile)
     print(json.dumps({"host": plan.get("host"), "tests": results}))
     return 0
 
@@ -256,22 +286,17 @@ def cmd_supervise(args):
     return 0
 
 
-def cmd_serve(args):
-    os.makedirs(args.dir, mode=0o700, exist_ok=True)
+def _ensure_server(args):
+    """Start the server on args.port unless ours runs there already: (rc, result document). Call under _mutex."""
     pidfile = _server_pidfile(args)
     pid = _read_pid(pidfile)
     if _alive(pid, "iperf3") and _listening(args.port):
-        print(json.dumps({"changed": False, "pid": pid, "port": args.port}))
-        return 0
+        return 0, {"changed": False, "pid": pid, "port": args.port}
     if _listening(args.port):
-        print(json.dumps({"failed": True, "msg": "TCP port %d is already in use by another program" % args.port}))
-        return 1
+        return 1, {"failed": True, "msg": "TCP port %d is already in use by another program" % args.port}
     logfile = _server_logfile(args)
     for path in (pidfile, logfile):
-        try:
-            os.unlink(path)
-        except OSError:
-            pass
+        _unlink(path)
     if not args.plain:
         # A supervisor in a session of its own runs the server and timestamps its lines (see cmd_supervise).
         cmd = [sys.executable, os.path.abspath(__file__), "supervise", "--dir", args.dir, "--port", str(args.port)]
@@ -295,13 +320,37 @@ def cmd_serve(args):
         time.sleep(0.1)
     pid = _read_pid(pidfile)
     if not _listening(args.port) or not _alive(pid, "iperf3"):
-        print(json.dumps({"failed": True, "msg": "iperf3 -s did not start on port %d: %s" % (args.port, output)}))
-        return 1
-    print(json.dumps({"changed": True, "pid": pid, "port": args.port, "log": logfile}))
-    return 0
+        return 1, {"failed": True, "msg": "iperf3 -s did not start on port %d: %s" % (args.port, output)}
+    return 0, {"changed": True, "pid": pid, "port": args.port, "log": logfile}
+
+
+def cmd_serve(args):
+    with _mutex(args.dir):
+        rc, result = _ensure_server(args)
+    print(json.dumps(result))
+    return rc
 
 
 def cmd_stop_server(args):
+    with _mutex(args.dir):
+        released = _release(args.dir, args.run) if args.run else False
+        users = lease_users(_live_claims(args.dir), args.port, args.run)
+        if users:
+            print(
+                json.dumps(
+                    {
+                        "changed": released,
+                        "port": args.port,
+                        "kept_for": [claim["run"] for claim in users],
+                        "msg": "left running: %s" % "; ".join(claim_text(c, time.time()) for c in users),
+                    }
+                )
+            )
+            return 0
+        return _stop_server(args, released)
+
+
+def _stop_server(args, released):
     pidfile = _server_pidfile(args)
     pid = _read_pid(pidfile)
     stopped = _kill(pid, "iperf3")
@@ -312,11 +361,216 @@ def cmd_stop_server(args):
         time.sleep(0.1)  # it ends by itself once its server is gone
     _kill(supervisor, "nictune_iperf_probe")
     for path in (pidfile, supervisor_pidfile):
-        try:
-            os.unlink(path)
-        except OSError:
-            pass
-    print(json.dumps({"changed": stopped, "pid": pid, "port": args.port}))
+        _unlink(path)
+    print(json.dumps({"changed": stopped or released, "pid": pid, "port": args.port}))
+    return 0
+
+
+# --- the endpoint's lease: one probe run tests on an endpoint at a time, also across concurrent runs ---------------
+
+RUN_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
+POLL = 0.2  # seconds between two tries of a lease another run holds
+
+
+def _run_id(text):
+    """argparse type of --run: safe in a file name, distinctive on a command line ('' only where --run is optional)."""
+    if not RUN_ID.match(text):
+        raise argparse.ArgumentTypeError("a run id is 1-128 letters, digits, '.', '_' or '-', got %r" % text)
+    return text
+
+
+def _lease_path(directory, name):
+    return os.path.join(directory, "lease", name)
+
+
+def _claim_file(directory, run):
+    return _lease_path(directory, "run-%s.json" % run)
+
+
+@contextlib.contextmanager
+def _mutex(directory):
+    """Hold server.lock: around starting and stopping servers and registering or releasing runs (short)."""
+    os.makedirs(directory, mode=0o700, exist_ok=True)
+    os.makedirs(os.path.join(directory, "lease"), mode=0o700, exist_ok=True)
+    fd = os.open(_lease_path(directory, "server.lock"), os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)
+
+
+def _claims(directory):
+    """Every run's claim found in the lease directory, live or not."""
+    try:
+        names = sorted(os.listdir(os.path.join(directory, "lease")))
+    except OSError:
+        return []
+    claims = []
+    for name in names:
+        claim = _read_json(_lease_path(directory, name)) if name.startswith("run-") and name.endswith(".json") else None
+        if claim and RUN_ID.match(str(claim.get("run"))):
+            claims.append(claim)
+    return claims
+
+
+def _claim_alive(claim):
+    """A claim is live while its process (the waiting lease-acquire, then the holder) runs with its run id."""
+    pid = claim.get("pid")
+    return isinstance(pid, int) and _alive(pid, str(claim["run"]))
+
+
+def _live_claims(directory):
+    """The live claims; the records of runs whose process is gone are removed. Call under _mutex."""
+    live = []
+    for claim in _claims(directory):
+        if _claim_alive(claim):
+            live.append(claim)
+        else:
+            _unlink(_claim_file(directory, claim["run"]))
+    return live
+
+
+def lease_users(claims, port, run=None):
+    """The claims, other than run's, of runs that hold or wait for the lease and use the server on port."""
+    return [c for c in claims if c.get("port") == port and c.get("run") != run]
+
+
+def lease_holder(claims, run=None):
+    """The claim, other than run's, that holds the lease (None: no claim says so)."""
+    for claim in claims:
+        if claim.get("state") == "held" and claim.get("run") != run:
+            return claim
+    return None
+
+
+def _iso(stamp):
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(stamp))
+
+
+def claim_text(claim, now):
+    """Who a claim is, what it does and since when, in words."""
+    if not claim:
+        return "a process that left no record holds it"
+    held = claim.get("state") == "held"
+    since = claim.get("held_since") if held else claim.get("since")
+    since = since if isinstance(since, (int, float)) else now
+    text = "run %s (%s) %s since %s (%.0f s ago)" % (
+        claim.get("run"),
+        claim.get("owner") or "owner not given",
+        "holds it" if held else "waits for it",
+        _iso(since),
+        now - since,
+    )
+    if held and isinstance(claim.get("until"), (int, float)):
+        text += ", at the latest until %s" % _iso(claim["until"])
+    return text
+
+
+def _release(directory, run):
+    """End run's claim: stop its holder (or its lease-acquire still waiting) and remove the record. Under _mutex."""
+    path = _claim_file(directory, run)
+    claim = _read_json(path)
+    if claim is None:
+        return False
+    pid = claim.get("pid")
+    if isinstance(pid, int) and pid != os.getpid():
+        _kill(pid, run)
+    _unlink(path)
+    return True
+
+
+def _try_lock(fd):
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return False
+    return True
+
+
+def _fail(msg, **extra):
+    print(json.dumps(dict(extra, failed=True, msg=msg)))
+    return 1
+
+
+def cmd_lease_acquire(args):
+    """Register the run, wait for the lease, hand it to a background holder, make sure the server runs."""
+    began = time.time()
+    parent = os.getppid()  # the task that runs this; if it dies (the run is gone), stop waiting
+    claim = {"run": args.run, "owner": args.owner, "port": args.port, "pid": os.getpid(), "state": "waiting"}
+    claim["since"] = round(began, 3)
+    path = _claim_file(args.dir, args.run)
+    with _mutex(args.dir):  # from here on the server on args.port is not stopped under this run's feet
+        _write(path, json.dumps(claim))
+    fd = os.open(_lease_path(args.dir, "lease.lock"), os.O_RDWR | os.O_CREAT, 0o600)
+    behind = None
+    while not _try_lock(fd):
+        if behind is None:
+            behind = lease_holder([c for c in _claims(args.dir) if _claim_alive(c)], args.run) or {}
+        if time.time() - began >= args.timeout or os.getppid() != parent:
+            os.close(fd)
+            with _mutex(args.dir):
+                holder = lease_holder(_live_claims(args.dir), args.run)
+                _unlink(path)
+            if os.getppid() != parent:
+                return _fail("the task that asked for the lease is gone: stopped waiting")
+            return _fail(
+                "the endpoint's lease was not had within %g s: %s" % (args.timeout, claim_text(holder, time.time())),
+                holder=holder,
+            )
+        time.sleep(POLL)
+    now = time.time()
+    until = now + args.hold
+    with _mutex(args.dir):
+        # The holder inherits the locked file: the lease lasts as long as it runs, whatever happens to this task.
+        hold = ["lease-hold", "--dir", args.dir, "--run", args.run, "--fd", str(fd), "--until", "%.3f" % until]
+        holder = subprocess.Popen(
+            [sys.executable, os.path.abspath(__file__), *hold],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            pass_fds=(fd,),
+            start_new_session=True,
+        )
+        claim.update(pid=holder.pid, state="held", held_since=round(now, 3), until=round(until, 3))
+        _write(path, json.dumps(claim))
+        os.close(fd)
+        # A run that stopped the server before this one had registered leaves it to be started again here.
+        rc, server = _ensure_server(args)
+        if rc != 0:
+            _release(args.dir, args.run)
+    if rc != 0:
+        return _fail("iperf3 server did not start: %s" % server.get("msg"), server=server)
+    msg = "lease held until %s" % _iso(until)
+    if behind is not None:
+        msg = "waited %.1f s for the lease (when asked: %s); %s" % (now - began, claim_text(behind, began), msg)
+    result = {"changed": True, "msg": msg, "waited": round(now - began, 1), "server": server}
+    result.update((key, claim[key]) for key in ("run", "owner", "held_since", "until"))
+    print(json.dumps(result))
+    return 0
+
+
+def _leave(_signum, _frame):
+    raise SystemExit(0)
+
+
+def cmd_lease_hold(args):
+    """Keep the lease (the locked file inherited as --fd) until SIGTERM or --until, then drop the run's claim."""
+    signal.signal(signal.SIGTERM, _leave)
+    path = _claim_file(args.dir, args.run)
+    try:
+        while time.time() < args.until:
+            time.sleep(min(30.0, max(0.0, args.until - time.time())))
+    finally:
+        if (_read_json(path) or {}).get("pid") == os.getpid():
+            _unlink(path)
+    return 0
+
+
+def cmd_lease_release(args):
+    with _mutex(args.dir):
+        released = _release(args.dir, args.run)
+    print(json.dumps({"changed": released, "run": args.run}))
     return 0
 
 
@@ -330,16 +584,31 @@ def main(argv=None):
     stop.add_argument("--dir", required=True)
     serve = sub.add_parser("serve")
     supervise = sub.add_parser("supervise")
-    for server in (serve, supervise):
+    acquire = sub.add_parser("lease-acquire")
+    for server in (serve, supervise, acquire):
         server.add_argument("--dir", required=True)
         server.add_argument("--port", type=int, required=True)
         server.add_argument("--iperf3", default="iperf3")
         server.add_argument("--bind", default="")
         server.add_argument("--idle-timeout", type=int, default=0)
-    serve.add_argument("--plain", action="store_true", help="run iperf3 -s -D without the timing supervisor")
+    for server in (serve, acquire):
+        server.add_argument("--plain", action="store_true", help="run iperf3 -s -D without the timing supervisor")
+    acquire.add_argument("--run", type=_run_id, required=True, help="this probe run's id")
+    acquire.add_argument("--owner", default="", help="who runs it, in words (shown to runs that wait)")
+    acquire.add_argument("--timeout", type=float, default=900.0, help="seconds to wait for the lease at most")
+    acquire.add_argument("--hold", type=float, required=True, help="seconds after which an unreleased lease ends")
+    hold = sub.add_parser("lease-hold")
+    hold.add_argument("--dir", required=True)
+    hold.add_argument("--run", type=_run_id, required=True)
+    hold.add_argument("--fd", type=int, required=True)
+    hold.add_argument("--until", type=float, required=True)
+    release = sub.add_parser("lease-release")
+    release.add_argument("--dir", required=True)
+    release.add_argument("--run", type=_run_id, required=True)
     stop_server = sub.add_parser("stop-server")
     stop_server.add_argument("--dir", required=True)
     stop_server.add_argument("--port", type=int, required=True)
+    stop_server.add_argument("--run", type=lambda text: text and _run_id(text), default="", help="release its lease")
     args = parser.parse_args(argv)
     handlers = {
         "run": cmd_run,
@@ -347,6 +616,9 @@ def main(argv=None):
         "serve": cmd_serve,
         "supervise": cmd_supervise,
         "stop-server": cmd_stop_server,
+        "lease-acquire": cmd_lease_acquire,
+        "lease-hold": cmd_lease_hold,
+        "lease-release": cmd_lease_release,
     }
     if args.command not in handlers:
         parser.print_help()
