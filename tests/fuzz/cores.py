@@ -5,7 +5,8 @@
 
 A new file backend is added with one :class:`harness.Core` entry in :data:`CORES`: its seeds (a few built-in inputs
 plus the corpus and the repository's own test files), tokens of its format for the token mutations, the options a
-task may give, and ``check_edit(old, new, result, options)`` that yields a text for each problem of an edit.
+task may give, and ``check_edit(old, new, result, options)`` that yields a text for each problem of an edit. The Xen
+and libvirt domain XML cores are here; the Proxmox VE core has a module of its own (:mod:`proxmox_core`).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from __future__ import annotations
 import os
 import xml.etree.ElementTree as ET
 
+import proxmox_core
 from harness import (
     CORPUS,
     GENERIC,
@@ -398,4 +400,5 @@ CORES = {
         describe=domain_xml.describe_file,
         check_edit=_xml_check,
     ),
+    "proxmox": proxmox_core.CORE,
 }
