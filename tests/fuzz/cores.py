@@ -6,7 +6,8 @@
 A new file backend is added with one :class:`harness.Core` entry in :data:`CORES`: its seeds (a few built-in inputs
 plus the corpus and the repository's own test files), tokens of its format for the token mutations, the options a
 task may give, and ``check_edit(old, new, result, options)`` that yields a text for each problem of an edit. The Xen
-and libvirt domain XML cores are here; the Proxmox VE core has a module of its own (:mod:`proxmox_core`).
+and libvirt domain XML cores are here; the Proxmox VE and VirtualBox cores have a module each (:mod:`proxmox_core`,
+:mod:`virtualbox_core`).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import os
 import xml.etree.ElementTree as ET
 
 import proxmox_core
+import virtualbox_core
 from harness import (
     CORPUS,
     GENERIC,
@@ -401,4 +403,5 @@ CORES = {
         check_edit=_xml_check,
     ),
     "proxmox": proxmox_core.CORE,
+    "virtualbox": virtualbox_core.CORE,
 }
