@@ -19,14 +19,12 @@ import proxmox_core
 import virtualbox_core
 from harness import (
     CORPUS,
-    GENERIC,
     ROOT,
     Core,
     delete_span,
     insert_after,
-    insert_token,
     match_option,
-    replace_token,
+    mutations,
     seed_files,
     splice_seed,
 )
@@ -383,8 +381,7 @@ CORES = {
         "xen",
         seeds=_xen_seeds,
         tokens=XEN_TOKENS,
-        mutators=[(3, f) for f in GENERIC]
-        + [(6, insert_token), (6, replace_token), (4, _insert_vif), (1, splice_seed)],
+        mutators=mutations((4, _insert_vif), (1, splice_seed)),
         options=_xen_options,
         plan=xen.plan_file,
         describe=xen.describe_file,
@@ -394,9 +391,7 @@ CORES = {
         "libvirt_xml",
         seeds=_xml_seeds,
         tokens=XML_TOKENS,
-        mutators=[(3, f) for f in GENERIC]
-        + [(6, insert_token), (6, replace_token), (6, _insert_interface)]
-        + [(2, delete_span)],
+        mutators=mutations((6, _insert_interface), (2, delete_span)),
         options=_xml_options,
         plan=domain_xml.plan_file,
         describe=domain_xml.describe_file,

@@ -72,6 +72,15 @@ def match_option(rng, macs, bridges, extra=()):
     )
 
 
+def corpus_and_test_files(folder, suffix, target):
+    """Seeds of one format: the files ending in ``suffix`` below the corpus's ``folder`` and below the ``files`` of
+    integration target ``target``."""
+    return seed_files(
+        os.path.join(CORPUS, folder, "**", "*" + suffix),
+        os.path.join(ROOT, "tests", "integration", "targets", target, "files", "**", "*" + suffix),
+    )
+
+
 # -- generic mutations: each takes (rng, data, core) and returns new bytes -------------------------------------------
 
 
@@ -173,6 +182,11 @@ GENERIC = (
     crlf,
     truncate,
 )
+
+
+def mutations(*specific):
+    """A core's ``[(weight, mutation)]``: the generic ones, the token ones, then the core's ``specific`` ones."""
+    return [(3, f) for f in GENERIC] + [(6, insert_token), (6, replace_token), *specific]
 
 
 class Core:

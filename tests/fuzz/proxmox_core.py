@@ -17,10 +17,15 @@ by the ``[PENDING]`` lines of those NICs, which go); the model read back is the 
 
 from __future__ import annotations
 
-import os
 import re
 
-from harness import CORPUS, GENERIC, ROOT, Core, insert_after, insert_token, match_option, replace_token, seed_files
+from harness import (
+    Core,
+    corpus_and_test_files,
+    insert_after,
+    match_option,
+    mutations,
+)
 
 from ansible_collections.nictune.fleet.plugins.module_utils._common.errors import NicTuneError
 from ansible_collections.nictune.fleet.plugins.module_utils._proxmox import backend
@@ -161,11 +166,7 @@ _HEADER_RE = re.compile(rb"^\[", re.MULTILINE)
 
 
 def seeds():
-    corpus = seed_files(os.path.join(CORPUS, "proxmox", "**", "*.conf"))
-    own = seed_files(
-        os.path.join(ROOT, "tests", "integration", "targets", "nic_model_proxmox", "files", "**", "*.conf")
-    )
-    return SEEDS + corpus + own
+    return SEEDS + corpus_and_test_files("proxmox", ".conf", "nic_model_proxmox")
 
 
 def _latin1(text):
@@ -348,9 +349,9 @@ CORE = Core(
     "proxmox",
     seeds=seeds,
     tokens=TOKENS,
-    mutators=[(3, f) for f in GENERIC]
-    + [(6, insert_token), (6, replace_token)]
-    + [(6, insert_net_line), (8, rewrite_net_value), (3, add_pending), (2, add_snapshot), (4, insert_line)],
+    mutators=mutations(
+        (6, insert_net_line), (8, rewrite_net_value), (3, add_pending), (2, add_snapshot), (4, insert_line)
+    ),
     options=options,
     plan=backend.plan_file,
     describe=backend.describe_file,

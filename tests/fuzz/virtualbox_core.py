@@ -20,11 +20,17 @@ a refusal there is an edit it got wrong).
 
 from __future__ import annotations
 
-import os
 import re
 import xml.etree.ElementTree as ET
 
-from harness import CORPUS, GENERIC, ROOT, Core, insert_after, insert_token, match_option, replace_token, seed_files
+from harness import (
+    Core,
+    corpus_and_test_files,
+    insert_after,
+    insert_token,
+    match_option,
+    mutations,
+)
 
 from ansible_collections.nictune.fleet.plugins.module_utils._common import xml_scan
 from ansible_collections.nictune.fleet.plugins.module_utils._common.errors import NicTuneError
@@ -162,11 +168,7 @@ _HARDWARE_RE = re.compile(rb"<Hardware\b.*?</Hardware>", re.DOTALL)
 
 
 def seeds():
-    corpus = seed_files(os.path.join(CORPUS, "virtualbox", "**", "*.vbox"))
-    own = seed_files(
-        os.path.join(ROOT, "tests", "integration", "targets", "nic_model_virtualbox", "files", "**", "*.vbox")
-    )
-    return SEEDS + corpus + own
+    return SEEDS + corpus_and_test_files("virtualbox", ".vbox", "nic_model_virtualbox")
 
 
 def _attribute(rng, name, value):
@@ -363,9 +365,7 @@ CORE = Core(
     "virtualbox",
     seeds=seeds,
     tokens=TOKENS,
-    mutators=[(3, f) for f in GENERIC]
-    + [(6, insert_token), (6, replace_token)]
-    + [(10, rewrite_adapter), (4, insert_adapter), (2, add_snapshot), (4, reframe)],
+    mutators=mutations((10, rewrite_adapter), (4, insert_adapter), (2, add_snapshot), (4, reframe)),
     options=options,
     plan=plan,
     describe=backend.describe_file,
