@@ -365,9 +365,12 @@ results:
           type: str
           returned: backend virtualbox
         pending:
-          description: VirtualBox. True when this adapter would change once the VM is powered off.
-          type: bool
-          returned: backend virtualbox
+          description:
+            - VirtualBox - true when this adapter would change once the VM is powered off.
+            - Proxmox VE - the NIC's change waiting in C([PENDING]), or null. Keys C(delete), C(force), C(value),
+              and for a pending value C(model), C(mac), C(bridge) ... as in nic_model_info.
+          type: raw
+          returned: backend virtualbox or proxmox
         key:
           description: Proxmox VE C(netN) key.
           type: str
@@ -393,12 +396,6 @@ results:
         reason:
           description: Why the NIC was left alone.
           type: str
-        pending:
-          description:
-            - Proxmox VE - the NIC's change waiting in C([PENDING]), or null. Keys C(delete), C(force), C(value),
-              and for a pending value C(model), C(mac), C(bridge) ... as in nic_model_info.
-          type: dict
-          returned: backend proxmox
         qm:
           description:
             - After C(qm set), where the change stands in the config Proxmox wrote - V(applied), V(pending) or
