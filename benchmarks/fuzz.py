@@ -1,13 +1,16 @@
 # Copyright: nictune.fleet contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Run 100,000 mutated xl.cfg and domain XML inputs through the cores and the edit-then-reparse check.
+"""Run 100,000 mutated config files through the four file cores and the edit-then-reparse check.
 
-The same harness as the ``fuzz`` stage of scripts/test.sh (tests/fuzz), with a larger budget split evenly over
-the cores: each input is a seed (the corpus in $NICTUNE_CORPUS, or ../shared/corpus, plus the repository's own
-test files and a few built-in inputs) with one to three seeded mutations; describe and plan must end in a result
-or in the collection's own error (a *clean error*), never in another exception (a *crash*); an edit must parse
-again with the core's own parser and with Python's ElementTree for XML, differ from the input only where the
-model (and for Xen the vif type or MAC) changed, and change nothing when planned again (else a *broken output*).
+xl.cfg, libvirt domain XML, Proxmox VE qemu-server configs and VirtualBox .vbox files go through the same harness
+as the ``fuzz`` stage of scripts/test.sh (tests/fuzz), with a larger budget split evenly over the four cores
+(25,000 each by default): each input is a seed (the corpus in $NICTUNE_CORPUS, or ../shared/corpus, plus the
+repository's own test files and a few built-in inputs) with one to three seeded mutations; describe and plan must
+end in a result or in the collection's own error naming the file (a *clean error*), never in another exception (a
+*crash*); an edit must parse again with the core's own parser and with Python's ElementTree for XML, differ from
+the input only where the model (for Xen also the vif type or MAC; for Proxmox the model token of the current
+configuration's netN lines; for VirtualBox the type of the machine's enabled adapters) changed, and change nothing
+when planned again (else a *broken output*).
 
 Prints inputs tried, clean errors, crashes and broken outputs per core; the last line is one JSON object.
 Target: 0 crashes and 0 broken outputs. Failing inputs are saved under .build/fuzz-failures.

@@ -8,8 +8,10 @@
 #   lint         ruff (check + format), yamllint, ansible-lint (production profile), antsibull-changelog lint
 #   sanity       ansible-test sanity --local on a copy of the tree laid out as ansible_collections/nictune/fleet
 #   units        pytest tests/unit (pure cores, modules, filters, corpus and property tests)
-#   fuzz         seeded mutation fuzzing of every core with the edit-then-reparse check (tests/fuzz, ~20 s on 2 CPUs):
-#                10,000 inputs per core; NICTUNE_FUZZ_PER_CORE and NICTUNE_FUZZ_SEED change the budget and seed
+#   fuzz         seeded mutation fuzzing of every core (xen, libvirt_xml, proxmox, virtualbox) with the
+#                edit-then-reparse check (tests/fuzz): 10,000 inputs per core, 40,000 in all, about 32 s of CPU
+#                (virtualbox 19 s of it); 32 to 90 s measured on 2 CPUs shared with a running lab (load 5-7);
+#                NICTUNE_FUZZ_PER_CORE and NICTUNE_FUZZ_SEED change the budget and seed
 #   integration  ansible-test integration --local: Xen files, libvirt XML files, libvirt API against
 #                test:///default and a private libvirtd started here (and stopped at the end)
 #   lab          the lab of real QEMU guests and the Molecule scenarios that use it

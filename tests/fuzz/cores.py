@@ -5,53 +5,37 @@
 
 A new file backend is added with one :class:`harness.Core` entry in :data:`CORES`: its seeds (a few built-in inputs
 plus the corpus and the repository's own test files), tokens of its format for the token mutations, the options a
-task may give, and ``check_edit(old, new, result, options)`` that yields a text for each problem of an edit.
+task may give, and ``check_edit(old, new, result, options)`` that yields a text for each problem of an edit. The Xen
+and libvirt domain XML cores are here; the Proxmox VE and VirtualBox cores have a module each (:mod:`proxmox_core`,
+:mod:`virtualbox_core`).
 """
 
 from __future__ import annotations
 
-import glob
 import os
 import xml.etree.ElementTree as ET
 
-from harness import GENERIC, Core, delete_span, insert_token, replace_token, splice_seed
+import proxmox_core
+import virtualbox_core
+from harness import (
+    CORPUS,
+    ROOT,
+    Core,
+    delete_span,
+    insert_after,
+    match_option,
+    mutations,
+    seed_files,
+    splice_seed,
+)
 
 from ansible_collections.nictune.fleet.plugins.module_utils._common import models
-from ansible_collections.nictune.fleet.plugins.module_utils._common.selection import normalise_match
 from ansible_collections.nictune.fleet.plugins.module_utils._libvirt import domain_xml
 from ansible_collections.nictune.fleet.plugins.module_utils._xen import backend as xen
 from ansible_collections.nictune.fleet.plugins.module_utils._xen.xl_config import XlConfig
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-CORPUS = os.environ.get("NICTUNE_CORPUS") or os.path.join(os.path.dirname(ROOT), "shared", "corpus")
-
-
-def _files(*patterns):
-    out = []
-    for pattern in patterns:
-        for path in sorted(glob.glob(pattern, recursive=True)):
-            if os.path.isfile(path) and os.path.getsize(path) < (1 << 20):
-                with open(path, "rb") as handle:
-                    out.append((os.path.relpath(path, os.path.dirname(ROOT)), handle.read()))
-    return out
-
-
-def _match(rng, macs=("00:16:3e:00:00:01", "52:54:00:00:00:01")):
-    return normalise_match(
-        rng.choice(
-            [
-                None,
-                None,
-                None,
-                {"index": [rng.randrange(4)]},
-                {"model": ["rtl8139"]},
-                {"model": ["e1000", "virtio"]},
-                {"bridge": ["xenbr0", "br0", "default"]},
-                {"mac": [rng.choice(macs)]},
-            ]
-        )
-    )
-
+XEN_XML_MACS = ("00:16:3e:00:00:01", "52:54:00:00:00:01")
+XEN_XML_BRIDGES = ("xenbr0", "br0", "default")
 
 # -- Xen xl.cfg ------------------------------------------------------------------------------------------------------
 
@@ -116,10 +100,10 @@ XEN_MODELS = ("e1000", "rtl8139", "e1000", "virtio-net-pci", "ne2k_pci", "e1000e
 def _xen_seeds():
     corpus = [
         (label, data)
-        for label, data in _files(os.path.join(CORPUS, "xl", "**", "*"))
+        for label, data in seed_files(os.path.join(CORPUS, "xl", "**", "*"))
         if not label.endswith((".xml", ".tsv"))
     ]
-    own = _files(
+    own = seed_files(
         os.path.join(ROOT, "docs", "examples", "xen", "*.cfg"),
         os.path.join(ROOT, "tests", "integration", "targets", "nic_model_xen", "files", "*"),
     )
@@ -127,14 +111,8 @@ def _xen_seeds():
 
 
 def _insert_vif(rng, data, core):
-    pos = data.find(b"vif = [")
-    if pos < 0:
-        return insert_token(rng, data, core)
-    pos += len(b"vif = [")
-    entry = rng.choice(
-        [b" '',", b" 'model=e1000',", b' "type=vif",', b" 'bridge=xenbr0,model=rtl8139', ", b" 'mac=x',"]
-    )
-    return data[:pos] + entry + data[pos:]
+    entries = [b" '',", b" 'model=e1000',", b' "type=vif",', b" 'bridge=xenbr0,model=rtl8139', ", b" 'mac=x',"]
+    return insert_after(rng, data, core, b"vif = [", entries)
 
 
 def _xen_options(rng):
@@ -143,7 +121,7 @@ def _xen_options(rng):
         "xen_type": rng.choice((None, None, None, "ioemu", "vif")),
         "pin_mac": rng.random() < 0.3,
         "backup": False,
-        "match": _match(rng),
+        "match": match_option(rng, XEN_XML_MACS, XEN_XML_BRIDGES),
     }
 
 
@@ -308,11 +286,11 @@ XML_INTERFACES = [
 def _xml_seeds():
     return (
         XML_SEEDS
-        + _files(
+        + seed_files(
             os.path.join(CORPUS, "libvirt", "*", "*.xml"),
             os.path.join(CORPUS, "xl", "*", "*.xml"),
         )
-        + _files(
+        + seed_files(
             os.path.join(ROOT, "tests", "integration", "targets", "nic_model_libvirt_xml", "files", "**", "*.xml"),
             os.path.join(ROOT, "tests", "integration", "targets", "nic_model_libvirt", "files", "*.xml"),
         )
@@ -320,15 +298,11 @@ def _xml_seeds():
 
 
 def _insert_interface(rng, data, core):
-    pos = data.find(b"<devices>")
-    if pos < 0:
-        return insert_token(rng, data, core)
-    pos += len(b"<devices>")
-    return data[:pos] + rng.choice(XML_INTERFACES) + data[pos:]
+    return insert_after(rng, data, core, b"<devices>", XML_INTERFACES)
 
 
 def _xml_options(rng):
-    return {"model": rng.choice(XML_MODELS), "match": _match(rng)}
+    return {"model": rng.choice(XML_MODELS), "match": match_option(rng, XEN_XML_MACS, XEN_XML_BRIDGES)}
 
 
 def _tree(data):
@@ -407,8 +381,7 @@ CORES = {
         "xen",
         seeds=_xen_seeds,
         tokens=XEN_TOKENS,
-        mutators=[(3, f) for f in GENERIC]
-        + [(6, insert_token), (6, replace_token), (4, _insert_vif), (1, splice_seed)],
+        mutators=mutations((4, _insert_vif), (1, splice_seed)),
         options=_xen_options,
         plan=xen.plan_file,
         describe=xen.describe_file,
@@ -418,12 +391,12 @@ CORES = {
         "libvirt_xml",
         seeds=_xml_seeds,
         tokens=XML_TOKENS,
-        mutators=[(3, f) for f in GENERIC]
-        + [(6, insert_token), (6, replace_token), (6, _insert_interface)]
-        + [(2, delete_span)],
+        mutators=mutations((6, _insert_interface), (2, delete_span)),
         options=_xml_options,
         plan=domain_xml.plan_file,
         describe=domain_xml.describe_file,
         check_edit=_xml_check,
     ),
+    "proxmox": proxmox_core.CORE,
+    "virtualbox": virtualbox_core.CORE,
 }

@@ -8,8 +8,8 @@ options a task may give, and the callables ``plan(path, data, options, warn)``, 
 ``check_edit(old, new, result, options)``. For each input the harness:
 
 1. mutates a seed (one to four mutations, picked by a seeded random generator);
-2. runs ``describe`` and ``plan``: a ``NicTuneError`` is a *clean error* (the file is refused with a reason), any
-   other exception a *crash*;
+2. runs ``describe`` and ``plan``: a ``NicTuneError`` that names the file is a *clean error* (the file is refused
+   with a reason), any other exception, or an error that does not say which file it is about, a *crash*;
 3. where ``plan`` changed the data: runs the core's ``check_edit`` (the edited file parses again with the core's own
    parser, and with the real one where there is one; it differs from the input only where the model, type or MAC
    changed; the model read back is the one planned), and plans the edited file again, which must change nothing.
@@ -23,6 +23,7 @@ Adding a core (a new backend) is one entry in :data:`cores.CORES`.
 
 from __future__ import annotations
 
+import glob
 import json
 import os
 import random
@@ -31,6 +32,54 @@ import traceback
 from multiprocessing import get_context
 
 from ansible_collections.nictune.fleet.plugins.module_utils._common.errors import NicTuneError
+from ansible_collections.nictune.fleet.plugins.module_utils._common.selection import normalise_match
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+CORPUS = os.environ.get("NICTUNE_CORPUS") or os.path.join(os.path.dirname(ROOT), "shared", "corpus")
+#: The path every input is planned under: a clean error must name it.
+INPUT_PATH = "fuzz.input"
+
+
+def seed_files(*patterns):
+    """``[(label, bytes)]`` of the files (below 1 MiB) matching ``patterns``, labelled relative to the checkout's
+    parent folder; patterns that match nothing (a corpus that is absent) give nothing."""
+    out = []
+    for pattern in patterns:
+        for path in sorted(glob.glob(pattern, recursive=True)):
+            if os.path.isfile(path) and os.path.getsize(path) < (1 << 20):
+                with open(path, "rb") as handle:
+                    out.append((os.path.relpath(path, os.path.dirname(ROOT)), handle.read()))
+    return out
+
+
+def match_option(rng, macs, bridges, extra=()):
+    """A ``match`` option for a task: mostly none (every NIC), else one of the keys every backend knows (a MAC of
+    ``macs``, the bridges ``bridges``) or one of ``extra`` (dicts, for keys only some backends know)."""
+    return normalise_match(
+        rng.choice(
+            [
+                None,
+                None,
+                None,
+                {"index": [rng.randrange(4)]},
+                {"model": ["rtl8139"]},
+                {"model": ["e1000", "virtio"]},
+                {"bridge": list(bridges)},
+                {"mac": [rng.choice(macs)]},
+                *extra,
+            ]
+        )
+    )
+
+
+def corpus_and_test_files(folder, suffix, target):
+    """Seeds of one format: the files ending in ``suffix`` below the corpus's ``folder`` and below the ``files`` of
+    integration target ``target``."""
+    return seed_files(
+        os.path.join(CORPUS, folder, "**", "*" + suffix),
+        os.path.join(ROOT, "tests", "integration", "targets", target, "files", "**", "*" + suffix),
+    )
+
 
 # -- generic mutations: each takes (rng, data, core) and returns new bytes -------------------------------------------
 
@@ -75,18 +124,36 @@ def insert_token(rng, data, core):
     return data[:pos] + rng.choice(core.tokens) + data[pos:]
 
 
+def occurrences(data, needle, most=50):
+    """Where ``needle`` starts in ``data`` (the first ``most`` places)."""
+    starts = []
+    pos = data.find(needle)
+    while pos >= 0 and len(starts) < most:
+        starts.append(pos)
+        pos = data.find(needle, pos + 1)
+    return starts
+
+
 def replace_token(rng, data, core):
     present = [t for t in core.tokens if len(t) > 1 and t in data]
     if not present:
         return insert_token(rng, data, core)
     old = rng.choice(present)
-    starts = []
-    pos = data.find(old)
-    while pos >= 0 and len(starts) < 50:
-        starts.append(pos)
-        pos = data.find(old, pos + 1)
-    pos = rng.choice(starts)
+    pos = rng.choice(occurrences(data, old))
     return data[:pos] + rng.choice(core.tokens) + data[pos + len(old) :]
+
+
+def insert_after(rng, data, core, anchor, pieces):
+    """``data`` with one of ``pieces`` (bytes, or a callable ``rng -> bytes``) just after an occurrence of
+    ``anchor``; a token of the core where ``anchor`` does not occur (the structure-aware mutators' common step)."""
+    starts = occurrences(data, anchor)
+    if not starts:
+        return insert_token(rng, data, core)
+    pos = rng.choice(starts) + len(anchor)
+    piece = rng.choice(pieces)
+    if callable(piece):
+        piece = piece(rng)
+    return data[:pos] + piece + data[pos:]
 
 
 def splice_seed(rng, data, core):
@@ -115,6 +182,11 @@ GENERIC = (
     crlf,
     truncate,
 )
+
+
+def mutations(*specific):
+    """A core's ``[(weight, mutation)]``: the generic ones, the token ones, then the core's ``specific`` ones."""
+    return [(3, f) for f in GENERIC] + [(6, insert_token), (6, replace_token), *specific]
 
 
 class Core:
@@ -158,14 +230,17 @@ def check_one(core, data, options):
     """``(outcome, detail)`` for one input: outcome is "ok", "clean", "crash" or "broken"."""
     warnings = []
     try:
-        core.describe("fuzz.input", data, warnings.append)
-    except NicTuneError:
-        pass
+        core.describe(INPUT_PATH, data, warnings.append)
+    except NicTuneError as exc:
+        if exc.path != INPUT_PATH:
+            return "crash", "describe: an error that does not name the file: %s" % exc
     except Exception:  # pylint: disable=broad-except
         return "crash", "describe: " + traceback.format_exc(limit=6)
     try:
-        new, result = core.plan("fuzz.input", data, options, warnings.append)
-    except NicTuneError:
+        new, result = core.plan(INPUT_PATH, data, options, warnings.append)
+    except NicTuneError as exc:
+        if exc.path != INPUT_PATH:
+            return "crash", "plan: an error that does not name the file: %s" % exc
         return "clean", None
     except Exception:  # pylint: disable=broad-except
         return "crash", "plan: " + traceback.format_exc(limit=6)
@@ -175,7 +250,7 @@ def check_one(core, data, options):
         return "ok", None
     try:
         problems = list(core.check_edit(data, new, result, options))
-        again, result2 = core.plan("fuzz.input", new, options, [].append)
+        again, result2 = core.plan(INPUT_PATH, new, options, [].append)
         if again != new or _nics_changed(result2):
             problems.append("planning the edited file again changes it again (not idempotent)")
     except NicTuneError as exc:

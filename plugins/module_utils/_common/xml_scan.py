@@ -23,6 +23,7 @@ from .errors import ConfigSyntaxError
 _START_TAG_RE = re.compile(rb"<[^\s/>]+(?:\s+[^\s=/>]+\s*=\s*(?:\"[^\"]*\"|'[^']*'))*\s*/?>")
 _NAME_RE = re.compile(rb"<[^\s/>]+")
 _ATTR_RE = re.compile(rb"\s+([^\s=/>]+)\s*=\s*(\"[^\"]*\"|'[^']*')")
+_ENCODING_RE = re.compile(rb"<\?xml[^>]*?\sencoding\s*=\s*[\"']([^\"']*)")
 
 
 class _Refused(Exception):
@@ -137,6 +138,14 @@ def scan(data, path=None, what="XML"):
         raise ConfigSyntaxError("refused: %s" % exc, path=path, line=parser.CurrentLineNumber)
     except _expat.ExpatError as exc:
         raise ConfigSyntaxError("not well-formed XML: %s" % _expat.ErrorString(exc.code), path=path, line=exc.lineno)
+    except (LookupError, ValueError) as exc:  # an encoding Python does not know, or a multi-byte one
+        found = _ENCODING_RE.match(data)
+        raise ConfigSyntaxError(
+            "the XML declaration's encoding %r cannot be read (%s); only UTF-8 (or ASCII, ISO-8859-1) %s is supported"
+            % (found.group(1).decode("latin-1") if found else None, exc, what),
+            path=path,
+            line=1,
+        )
     return holder[0]
 
 

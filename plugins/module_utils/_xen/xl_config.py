@@ -34,6 +34,7 @@ offsets.
 
 from __future__ import annotations
 
+import difflib
 import re
 
 from .._common.errors import ConfigSyntaxError
@@ -214,28 +215,31 @@ def _quote(value, quote):
 def _requote(token, value):
     """String token ``token`` (latin-1 text) holding ``value`` instead, written as much like before as possible.
 
-    The units (characters and escape sequences) at the start and at the end of the old body that still give
-    the start and end of the new value are kept as written; only the part in between is written anew.
+    The units (characters and escape sequences) of the old body are aligned with the new value; those the
+    alignment keeps are kept as written, and only the text between them is written anew, so several edits of one
+    string (a vif item set in place and another appended) keep every escape outside them.
     """
     quote = token[0]
     text = _to_latin(value)
     body = token[1:-1]
-    if "\\" not in body:
-        units = [(char, char) for char in body]
-    else:
-        units = []
-        for raw, plain in _units(body, _parsed_already):
-            units.extend([(char, char) for char in raw] if raw == plain else [(raw, plain)])
-    head, pos = 0, 0
-    while head < len(units) and text.startswith(units[head][1], pos):
-        pos += len(units[head][1])
-        head += 1
-    tail, end = len(units), len(text)
-    while tail > head and end - len(units[tail - 1][1]) >= pos and text.endswith(units[tail - 1][1], 0, end):
-        end -= len(units[tail - 1][1])
-        tail -= 1
-    new_body = "".join(raw for raw, _plain in units[:head]) + _escape(text[pos:end], quote)
-    new_body += "".join(raw for raw, _plain in units[tail:])
+    units, lead = [], ""
+    for raw, plain in _units(body, _parsed_already) if "\\" in body else [(body, body)]:
+        if not plain:  # an escape xl drops from the value (its backslash-digit quirk): kept with a neighbour
+            if units:
+                units[-1] = (units[-1][0] + raw, units[-1][1])
+            else:
+                lead += raw
+            continue
+        chars = [(char, char) for char in raw] if raw == plain else [(raw, plain)]
+        units.extend([(lead + chars[0][0], chars[0][1]), *chars[1:]])
+        lead = ""
+    new_body = lead
+    matcher = difflib.SequenceMatcher(None, [plain for _raw, plain in units], text, autojunk=False)
+    for operation, old_start, old_end, new_start, new_end in matcher.get_opcodes():
+        if operation == "equal":
+            new_body += "".join(raw for raw, _plain in units[old_start:old_end])
+        else:
+            new_body += _escape(text[new_start:new_end], quote)
     new_token = quote + new_body + quote
     # an escape kept before new text could read on into it (xl's backslash-digit quirk): check, else write anew
     if _dequote(new_token, _parsed_already) != value:

@@ -237,6 +237,8 @@ def test_xen_options_warn():
         (b"<domain><devices><interface></devices></domain>", "not well-formed"),
         (b"\xff\xfe<\x00d\x00", "UTF-8"),
         (b"<domain>&nbsp;</domain>", "undefined entity"),
+        (b"<?xml version='1.0' encoding='ASO-8859-1'?><domain/>", "encoding 'ASO-8859-1'"),
+        (b"<?xml version='1.0' encoding='shift_jis'?><domain/>", "encoding 'shift_jis'"),
     ],
 )
 def test_bad_documents(doc, fragment):

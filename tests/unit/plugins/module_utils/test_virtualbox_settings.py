@@ -229,6 +229,17 @@ BAD = [
     ("entity", FLEET.replace(b'name="web01"', b'name="&x;"'), "undefined entity"),
     ("malformed", FLEET.replace(b"</Network>", b"</Netwrk>"), "not well-formed"),
     ("utf-16", b"\xff\xfe<\x00V\x00", "UTF-16"),
+    # found by the fuzz harness: an encoding Python does not know, or a multi-byte one, raised LookupError/ValueError
+    (
+        "unknown-encoding",
+        FLEET.replace(b'<?xml version="1.0"?>', b'<?xml version="1.0" encoding="ASO-8859-1"?>'),
+        "ASO",
+    ),
+    (
+        "multi-byte-encoding",
+        FLEET.replace(b'<?xml version="1.0"?>', b'<?xml version="1.0" encoding="UTF-32"?>'),
+        "UTF-32",
+    ),
     ("not-virtualbox", b"<domain type='kvm'/>", "root element is <domain>"),
     ("namespace", FLEET.replace(NEW_NS.encode(), b"http://example.org/"), "namespace 'http://example.org/'"),
     ("no-version", FLEET.replace(b' version="1.19-linux"', b""), "settings version"),

@@ -63,3 +63,13 @@ def test_escapes_in_an_edited_vif_entry_are_kept_as_written(entry, expected):
     new, result, _warnings = plan(data)
     assert result["nics"][0]["changed"]
     assert new == HEAD + b"vif = [ " + expected + b" ]\n"
+
+
+def test_escapes_between_two_edits_of_one_vif_entry_are_kept_as_written():
+    # found by the fuzz harness: the type set in place and a MAC appended wrote the items between them anew
+    data = HEAD + rb"vif = [ 'type=vifx,vifname=a\tb,script=\"x\"' ]" + b"\n"
+    options = {"model": None, "xen_type": "vif", "pin_mac": True, "backup": False, "match": normalise_match(None)}
+    new, result = plan_file("/etc/xen/web01.cfg", data, options, [].append)
+    assert result["nics"][0]["changed"]
+    mac = xen_stable_mac("web01", 0)
+    assert new == HEAD + (r"vif = [ 'type=vif,vifname=a\tb,script=\"x\",mac=%s' ]" % mac).encode() + b"\n"
