@@ -3,7 +3,7 @@
 """Two probe runs started together on disjoint guests share the lab's endpoint: they take turns on it (the
 endpoint's lease), both measure every test, and the endpoint never runs two tests at once.
 
-The runs are `playbooks/probe_nics.yml --limit lab-guest1,lab-guest2` and `--limit lab-guest3,lab-novirtio`, each
+The runs are `playbooks/probe_nics.yml --limit lab-guest1,lab-guest2` and `--limit lab-legacy,lab-novirtio`, each
 with its own report directory and short tests (3 s, no warm-up). Every row's `start`/`end` is a time on the
 endpoint's clock (its server's timing log, matched to the test by iperf3's cookie), so the overlap check compares
 one clock across both runs. At the end nothing the probe started is left on the endpoint.
@@ -22,7 +22,7 @@ import time
 
 import pytest
 
-RUNS = (("lab-guest1", "lab-guest2"), ("lab-guest3", "lab-novirtio"))
+RUNS = (("lab-guest1", "lab-guest2"), ("lab-legacy", "lab-novirtio"))
 DIRECTIONS = ("send", "receive")
 # Both runs together: each alone takes about a minute and a half on the lab, the second waits for the first.
 BOTH_RUNS_SECONDS = 900
