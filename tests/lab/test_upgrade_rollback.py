@@ -1,8 +1,9 @@
 # Copyright: nictune.fleet contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The rollback path on the lab: with the readiness gate overridden, the novirtio guest (no driver for
-anything better than rtl8139) is switched to virtio, stops answering, is rolled back automatically and
-answers again; the report says rolled_back with the reason.
+"""The rollback path on the lab: with the readiness gate overridden, the novirtio guest (no driver for virtio) is
+switched to virtio, stops answering, is rolled back automatically, the way it was switched (live: the NIC swapped
+back in the running domain; cold: the definition and a restart), and answers again; the report says rolled_back with
+the reason and the outage; the running and the persistent definitions each hold exactly the NICs they held before.
 
 Runs against a lab that is up (playbooks/lab_up.yml); skips with a reason otherwise. Leaves the guest
 as it found it: rtl8139, running.
@@ -57,18 +58,52 @@ def lab():
     return {"uri": uri, "domain": domain}
 
 
-def _model(lab):
+def _nics(lab):
+    """``(persistent, running)``: each the NICs of the domain as (MAC, model), in order."""
     libvirt = pytest.importorskip("libvirt", reason="libvirt-python is needed to read the lab's definitions")
     conn = libvirt.openReadOnly(lab["uri"])
     try:
-        xml = conn.lookupByName(lab["domain"]).XMLDesc(libvirt.VIR_DOMAIN_XML_INACTIVE)
+        dom = conn.lookupByName(lab["domain"])
+        out = []
+        for flags in (libvirt.VIR_DOMAIN_XML_INACTIVE, 0):
+            root = ET.fromstring(dom.XMLDesc(flags))
+            out.append(
+                [
+                    (i.find("mac").get("address"), i.find("model").get("type"))
+                    for i in root.findall("./devices/interface")
+                ]
+            )
     finally:
         conn.close()
-    return ET.fromstring(xml).find("./devices/interface/model").get("type")
+    return tuple(out)
 
 
-def test_switched_guest_that_stops_answering_is_rolled_back(lab, tmp_path):
-    assert _model(lab) == "rtl8139", "the lab guest must start on rtl8139"
+def _boot_id():
+    run = subprocess.run(
+        [
+            _bin("ansible"),
+            "-i",
+            INVENTORY,
+            GUEST,
+            "-m",
+            "ansible.builtin.command",
+            "-a",
+            "cat /proc/sys/kernel/random/boot_id",
+        ],
+        env=_env(),
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return run.stdout.strip().splitlines()[-1]
+
+
+@pytest.mark.parametrize("method", ["live", "cold"])
+def test_switched_guest_that_stops_answering_is_rolled_back(lab, tmp_path, method):
+    before = _nics(lab)
+    assert [model for _mac, model in before[0]] == ["rtl8139"], "the lab guest must start on rtl8139: %s" % (before,)
+    assert before[1] == before[0], "the running domain must match its definition: %s" % (before,)
+    boot_id = _boot_id()
     report_dir = tmp_path / "report"
     run = subprocess.run(
         [
@@ -82,7 +117,8 @@ def test_switched_guest_that_stops_answering_is_rolled_back(lab, tmp_path):
                     "nictune_guests_group": GUEST,
                     "nictune_report_dir": str(report_dir),
                     "nic_model_readiness_gate": False,
-                    "nic_model_wait_timeout": 60,
+                    "nic_model_switch": method,
+                    "nic_model_wait_timeout": 45,
                     "nic_model_shutdown_timeout": 20,
                     "nic_model_probe": False,
                 }
@@ -98,8 +134,13 @@ def test_switched_guest_that_stops_answering_is_rolled_back(lab, tmp_path):
     report = json.loads((report_dir / "report.json").read_text())
     guest = {g["name"]: g for g in report["guests"]}[GUEST]
     assert guest["decision"] == "rolled_back", guest
-    assert "did not answer within 60 s after the switch to virtio" in guest["reason"], guest
+    assert "did not answer within 45 s after the %s switch to virtio" % method in guest["reason"], guest
     assert (guest["before_model"], guest["after_model"]) == ("rtl8139", "rtl8139")
-    assert _model(lab) == "rtl8139"
+    assert guest["method"] == method, guest
+    assert guest["outage_s"] is not None and guest["outage_s"] > 0, guest
+    # exactly the NICs it had, in the definition and in the running domain: no second NIC left attached
+    assert _nics(lab) == before
     ping = _ping()
     assert ping.returncode == 0, "the guest does not answer after the rollback: " + ping.stdout[-1000:]
+    rebooted = _boot_id() != boot_id
+    assert rebooted == (method == "cold"), "boot id changed: %s, after a %s switch and rollback" % (rebooted, method)
