@@ -28,20 +28,10 @@ author:
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
   - ansible.builtin.action_common_attributes.flow
+  - nictune.fleet.controller_step
 attributes:
   check_mode:
-    support: full
     description: Plans only; changes nothing in any mode.
-  action:
-    support: full
-  async:
-    support: none
-  bypass_host_loop:
-    support: none
-  diff_mode:
-    support: none
-  platform:
-    platforms: all
 options:
   guests:
     description: The guests to probe. Omit to check the settings only.

@@ -21,20 +21,10 @@ author:
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
   - ansible.builtin.action_common_attributes.flow
+  - nictune.fleet.controller_step
 attributes:
   check_mode:
-    support: full
     description: Counts and summarises but writes no file.
-  action:
-    support: full
-  async:
-    support: none
-  bypass_host_loop:
-    support: none
-  diff_mode:
-    support: none
-  platform:
-    platforms: all
 options:
   hypervisors:
     description: The hypervisors whose audit succeeded.

@@ -24,20 +24,10 @@ author:
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
   - ansible.builtin.action_common_attributes.flow
+  - nictune.fleet.controller_step
 attributes:
   check_mode:
-    support: full
     description: Builds the report but writes no file.
-  action:
-    support: full
-  async:
-    support: none
-  bypass_host_loop:
-    support: none
-  diff_mode:
-    support: none
-  platform:
-    platforms: all
 options:
   stage:
     description: Which report.
