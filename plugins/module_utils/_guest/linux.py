@@ -32,7 +32,8 @@ def modules_in(text):
     return names
 
 
-def _read(path):
+def read_text(path):
+    """The text of ``path`` (undecodable bytes replaced), or None when it cannot be read."""
     try:
         with open(path, encoding="utf-8", errors="replace") as handle:
             return handle.read()
@@ -44,8 +45,8 @@ def kernel_modules(release, root="/"):
     """``(loadable, builtin, found)`` module name sets of kernel ``release``; ``found`` False when the kernel's
     module index could not be read (then the caller must not conclude a module is missing)."""
     base = os.path.join(root, "lib", "modules", release)
-    dep = _read(os.path.join(base, "modules.dep"))
-    builtin = _read(os.path.join(base, "modules.builtin"))
+    dep = read_text(os.path.join(base, "modules.dep"))
+    builtin = read_text(os.path.join(base, "modules.builtin"))
     return modules_in(dep), modules_in(builtin), dep is not None
 
 
@@ -64,12 +65,12 @@ def nics(root="/", names=None):
         if names and name not in names:
             continue
         path = os.path.join(base, name)
-        if (_read(os.path.join(path, "type")) or "").strip() != "1":
+        if (read_text(os.path.join(path, "type")) or "").strip() != "1":
             continue
         driver = os.path.join(path, "device", "driver")
         if not os.path.exists(driver):
             continue
-        mac = (_read(os.path.join(path, "address")) or "").strip().lower()
+        mac = (read_text(os.path.join(path, "address")) or "").strip().lower()
         if not mac or mac == "00:00:00:00:00:00":
             continue
         out.append({"name": name, "mac": mac, "driver": os.path.basename(os.path.realpath(driver))})

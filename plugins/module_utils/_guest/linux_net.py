@@ -26,6 +26,8 @@ import glob
 import os
 import re
 
+from .linux import read_text as _read
+
 _NETWORKD_DIRS = ("etc/systemd/network", "run/systemd/network", "usr/lib/systemd/network", "lib/systemd/network")
 _NM_DIRS = ("etc/NetworkManager/system-connections", "run/NetworkManager/system-connections")
 _IFCFG_DIR = "etc/sysconfig/network-scripts"
@@ -34,14 +36,6 @@ _NETPLAN_DIR = "etc/netplan"
 _MODEL_BOUND_KEYS = ("Driver", "Path")
 _NAME_KEYS = ("Name", "OriginalName")
 _MAC_KEYS = ("MACAddress", "PermanentMACAddress")
-
-
-def _read(path):
-    try:
-        with open(path, encoding="utf-8", errors="replace") as handle:
-            return handle.read()
-    except OSError:
-        return None
 
 
 def _mac(text):
