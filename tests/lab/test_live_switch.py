@@ -90,7 +90,7 @@ def test_check_mode_says_live_and_changes_nothing(lab_ansible, libvirt_lab):
         stderr=-2,
         text=True,
     )
-    output, _ = run.communicate(timeout=600)
+    output = run.communicate(timeout=600)[0]
     assert run.returncode == 0, output[-4000:]
     assert re.search(r"%s: switch %s -> %s, live \(" % (GUEST, current, other), output), output[-4000:]
     assert "check mode: would switch live to %s" % other in output, output[-4000:]
