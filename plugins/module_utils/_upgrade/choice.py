@@ -574,6 +574,33 @@ def trial(entry, trials, rounds, threshold):
     }
 
 
+def trial_lines(found):
+    """Console lines of a sample's trial (:func:`trial`): one per candidate (median send and receive, the rounds'
+    range), then the choice and its reason."""
+    rows = {}
+    for row in found["decision"]["table"]:
+        rows.setdefault(row["candidate"], {})[row["direction"]] = row
+    lines = []
+    for name, by_direction in rows.items():
+        parts = []
+        for direction in DIRECTIONS:
+            row = by_direction.get(direction) or {}
+            if row.get("median_mbps") is None:
+                parts.append("%s not measured" % direction)
+            else:
+                parts.append(
+                    "%s %.1f (%.1f-%.1f)" % (direction, row["median_mbps"], row["min_mbps"], row["max_mbps"])
+                )
+        lines.append("%s trial %s: %s Mbit/s" % (found["sample"], name, ", ".join(parts)))
+    decision = found["decision"]
+    verb = "keeps %s" % decision["choice"] if decision["kept"] else "chooses %s" % decision["choice"]
+    lines.append(
+        "%s %s after %d of %d tests: %s"
+        % (found["sample"], verb, found["tests"], found["planned_tests"], decision["reason"])
+    )
+    return lines
+
+
 def _remember(key, found, decided=None, report_dir=None):
     decision = found["decision"]
     return dict(
