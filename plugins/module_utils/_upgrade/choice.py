@@ -588,9 +588,7 @@ def trial_lines(found):
             if row.get("median_mbps") is None:
                 parts.append("%s not measured" % direction)
             else:
-                parts.append(
-                    "%s %.1f (%.1f-%.1f)" % (direction, row["median_mbps"], row["min_mbps"], row["max_mbps"])
-                )
+                parts.append("%s %.1f (%.1f-%.1f)" % (direction, row["median_mbps"], row["min_mbps"], row["max_mbps"]))
         lines.append("%s trial %s: %s Mbit/s" % (found["sample"], name, ", ".join(parts)))
     decision = found["decision"]
     verb = "keeps %s" % decision["choice"] if decision["kept"] else "chooses %s" % decision["choice"]

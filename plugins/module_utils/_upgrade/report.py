@@ -437,6 +437,8 @@ def final_report(guests, run=None, title="NIC upgrade", trials=None):
         ("restart", run.get("restart")),
         ("readiness gate", run.get("readiness_gate")),
         ("probe", run.get("probe")),
+        ("choice", run.get("choice_mode")),
+        ("trial rounds", run.get("trial_rounds")),
         ("report directory", run.get("report_dir")),
     ]
     links = list(run.get("links") or [])
@@ -494,12 +496,32 @@ PLAN_COLUMNS = [
 ]
 
 
-def plan_lines(records):
-    """One console line per guest: ``name: switch current -> target (reason)`` or ``name: keep current (reason)``."""
+def _chosen_by_class(records, choice):
+    """The records with, for each guest of a class that measures (``choice``: :func:`.choice.trial_plan`'s result),
+    the class's step in place of its ranked plan: action ``choose``, the remembered or found choice as target."""
+    if not choice:
+        return records
+    out = dict(records)
+    for name, key in (choice.get("guests") or {}).items():
+        entry = (choice.get("classes") or {}).get(key) if key else None
+        if not entry or entry.get("step") == "none" or not records.get(name):
+            continue
+        picked = entry.get("choice") or {}
+        out[name] = dict(records[name], action="choose", target_model=picked.get("name"), method=None,
+                         reason="class %s: %s" % (key, entry.get("why")))  # fmt: skip
+    return out
+
+
+def plan_lines(records, choice=None):
+    """One console line per guest: ``name: switch current -> target (reason)`` or ``name: keep current (reason)``;
+    a guest whose class chooses by measuring (``choice``): ``name: choose ... (class: why)``."""
+    records = _chosen_by_class(records, choice)
     lines = []
     for name in sorted(records):
         r = records[name] or {"action": "skip", "reason": "not audited or planned (unreachable?)"}
-        if r.get("action") == "switch":
+        if r.get("action") == "choose":
+            what = "choose by measuring, now %s" % (r.get("current_model") or "?")
+        elif r.get("action") == "switch":
             what = "switch %s -> %s" % (r.get("current_model") or "?", r.get("target_model"))
             if r.get("method"):
                 what += ", %s" % r["method"]
@@ -515,6 +537,7 @@ def plan_report(records, run=None, title="NIC upgrade plan", trials=None):
     records carry)."""
     trials = trials if trials is not None else trials_of({n: r for n, r in records.items() if r})
     run = dict(run or {})
+    records = _chosen_by_class(records, run.get("choice"))
     rows = []
     for name in sorted(records):
         r = dict(records[name] or {"action": "skip", "reason": "not audited or planned (unreachable?)"})
@@ -534,6 +557,7 @@ def plan_report(records, run=None, title="NIC upgrade plan", trials=None):
             ("to switch", counts.get("switch", 0)),
             ("to keep", counts.get("keep", 0)),
             ("to skip", counts.get("skip", 0)),
+            ("to choose by measuring", counts.get("choose")),
             ("planned", run.get("started")),
         ],
         "sections": [
