@@ -310,11 +310,10 @@ def test_vhost_net_preflight_matches_this_machine(runs):
     kinds = {f["kind"] for f in plan["lab-guest1"]["findings"]}
     assert kinds == {"software_emulation"}, plan["lab-guest1"]["findings"]
     assert "software_emulation" not in {f["kind"] for f in plan["lab-legacy"]["findings"]}  # no virtio, now or planned
-    audit = subprocess.run(
-        [os.path.join(BIN, "ansible"), "-i", INVENTORY, "lab-hypervisor", "-m", "nictune.fleet.nic_model_info",
-         "-a", "backend=libvirt uri=%s" % _lab()[0]],
-        env=dict(_env(), ANSIBLE_STDOUT_CALLBACK="json"), capture_output=True, text=True, check=False,
-    )  # fmt: skip
+    argv = [os.path.join(BIN, "ansible"), "-i", INVENTORY, "lab-hypervisor", "-m", "nictune.fleet.nic_model_info"]
+    argv += ["-a", "backend=libvirt uri=%s" % _lab()[0]]
+    env = dict(_env(), ANSIBLE_STDOUT_CALLBACK="json", ANSIBLE_LOAD_CALLBACK_PLUGINS="1")
+    audit = subprocess.run(argv, env=env, capture_output=True, text=True, check=False)
     assert audit.returncode == 0, audit.stdout[-2000:]
     found = json.loads(audit.stdout)["plays"][0]["tasks"][0]["hosts"]["lab-hypervisor"]["domains"]
     for domain in found:
