@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 # Copyright: nictune.fleet contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Measure how long a guest does not answer while its NIC is switched: ICMP echo from a reference host.
