@@ -124,8 +124,8 @@ def main():
         members = entry["members"]
         if entry["sample"]:
             names = ", ".join(c["name"] for c in cands[key])
-            print("class %s: %d guest(s) (%s), sample %s, candidates %s" % (key, len(members), ", ".join(members),
-                                                                          entry["sample"], names))  # fmt: skip
+            what = (key, len(members), ", ".join(members), entry["sample"], names)
+            print("class %s: %d guest(s) (%s), sample %s, candidates %s" % what)
         else:
             print("class %s: %d guest(s) (%s), %s" % (key, len(members), ", ".join(members), entry["why"]))
     for name, why in sorted(found["outside"].items()):

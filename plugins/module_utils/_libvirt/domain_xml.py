@@ -472,7 +472,7 @@ def plan(data, options, warn, path=None):
             if queues > 1 and domain.vcpus and queues > domain.vcpus:
                 warn(
                     "%s: %d queues for %d vCPU(s): a queue pair per vCPU is what the guest can use"
-                    % (_nic_label(domain, nic), queues, domain.vcpus)
+                    % (_nic_label(domain, nic), queues, int(domain.vcpus))
                 )
         if inserts:
             edits.extend(_insert_children(domain.data, iface, inserts, ("mac", "source")))

@@ -31,12 +31,12 @@ def run(plugin, args, task_vars, check_mode=False):
     return action.run(task_vars=task_vars)
 
 
-def record(current="rtl8139", supported=ALL, action="switch", **extra):
+def record(current="rtl8139", supported=None, action="switch", **extra):
     out = {
         "platform": "kvm",
         "backend": "libvirt",
         "current_model": current,
-        "supported_models": supported,
+        "supported_models": list(ALL) if supported is None else supported,
         "offered_models": ["e1000", "e1000e", "rtl8139", "virtio"],
         "action": action,
         "machine": "pc",
