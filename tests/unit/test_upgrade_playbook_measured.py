@@ -108,7 +108,7 @@ def _setup(tmp):
     return path, configs, state, bindir
 
 
-def _run(tmp, inventory, bindir, state, report_dir):
+def _run(tmp, inventory, bindir, state, report_dir, *extra):
     env = dict(
         os.environ,
         ANSIBLE_COLLECTIONS_PATH=COLLECTIONS,
@@ -117,7 +117,7 @@ def _run(tmp, inventory, bindir, state, report_dir):
         NICTUNE_XL_STATE=str(state),
     )
     cmd = [ANSIBLE_PLAYBOOK, "-i", str(inventory), os.path.join(ROOT, "playbooks", "upgrade_nics.yml")]
-    cmd += ["-e", "nictune_report_dir=%s" % report_dir]
+    cmd += ["-e", "nictune_report_dir=%s" % report_dir, *extra]
     run = subprocess.run(cmd, capture_output=True, text=True, env=env, check=False, cwd=str(tmp))
     assert run.returncode == 0, (run.stdout + run.stderr)[-4000:]
     return run.stdout
@@ -139,9 +139,15 @@ def measured(tmp_path_factory):
     (tmp / "choices.json").write_text(json.dumps({"version": 1, "classes": {"db": {
         "name": "xen_pv", "model": "xen_pv", "queues": None, "set_queues": None, "sample": "g3",
         "decided": "2026-11-01T00:00:00+00:00", "reason": "xen_pv is the fastest both ways"}}}))  # fmt: skip
+    # check mode first: nothing is tried, switched or remembered
+    check = _run(tmp, inventory, bindir, state, tmp / "check", "--check", "-e", "nic_model_choice_refresh=true")
+    before_check = {p.name: p.read_text() for p in configs.iterdir()}
+    calls_check = (state / "calls").read_text() if (state / "calls").exists() else ""
+    memory_check = (tmp / "choices.json").read_text()
     first = _run(tmp, inventory, bindir, state, tmp / "first")
     second = _run(tmp, inventory, bindir, state, tmp / "second")
-    return {"tmp": tmp, "configs": configs, "state": state, "first": first, "second": second}
+    return {"tmp": tmp, "configs": configs, "state": state, "first": first, "second": second, "check": check,
+            "before_check": before_check, "calls_check": calls_check, "memory_check": memory_check}  # fmt: skip
 
 
 def _report(measured, run):
@@ -219,3 +225,12 @@ def test_the_choices_are_remembered_and_the_second_run_tries_nothing_and_changes
     assert not (measured["tmp"] / "second" / "trials").exists()
     assert "nothing to change" in measured["second"]
     assert "changed=0" in measured["second"].split("PLAY RECAP", 1)[1]
+
+
+def test_check_mode_tries_nothing_and_says_so(measured):
+    out = measured["check"]
+    assert "check mode: the class would be tried on g1 (xen_pv, e1000, rtl8139)" in out
+    assert not (measured["tmp"] / "check").exists()
+    assert not any(c.startswith(("create", "shutdown", "destroy")) for c in measured["calls_check"].splitlines())
+    assert "type=vif" not in "".join(measured["before_check"].values())
+    assert '"sample": "g3"' in measured["memory_check"] and '"web"' not in measured["memory_check"]
