@@ -6,6 +6,9 @@
 #   molecule guest_drivers  readiness and MAC-pinned interface names on the guests
 #   molecule probe          iperf3 probes, reports, schedule without overlaps
 #   molecule upgrade        the main job: converge, idempotence, check, verify
+#   pytest tests/lab/test_choice_measured.py
+#                           the main job choosing by measuring (guests with 2 vCPUs: multi-queue tried), twice;
+#                           about 12 minutes; leaves the guests on rtl8139 with 1 vCPU
 #   pytest tests/lab        rollback of a guest that stops answering, a probe whose guest dies, two probes sharing
 #                           the endpoint, AWX runner
 #   lab_down, then tests/lab/test_lab_down.py: no process, namespace, bridge or tap left
@@ -43,9 +46,11 @@ else
   step "molecule guest_drivers" molecule test -s guest_drivers
   step "molecule probe" molecule test -s probe
   step "molecule upgrade" molecule test -s upgrade
+  step "pytest tests/lab/test_choice_measured.py (choosing by measuring)" \
+    pytest -q -s -p no:cacheprovider tests/lab/test_choice_measured.py
   step "pytest tests/lab (rollback, probe failure, shared endpoint, AWX runner)" \
     pytest -q -p no:cacheprovider --durations=0 tests/lab --deselect tests/lab/test_lab_down.py \
-    --deselect tests/lab/test_lab_dir_anywhere.py
+    --deselect tests/lab/test_lab_dir_anywhere.py --deselect tests/lab/test_choice_measured.py
 fi
 step "lab_down" ansible-playbook playbooks/lab_down.yml
 step "lab_down again (harmless)" ansible-playbook playbooks/lab_down.yml

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from ansible_collections.nictune.fleet.plugins.module_utils._common import models as _models
 from ansible_collections.nictune.fleet.plugins.module_utils._common.errors import NicTuneError
+from ansible_collections.nictune.fleet.plugins.module_utils._upgrade.choice import member
 from ansible_collections.nictune.fleet.plugins.module_utils._upgrade.plan import guest_record
 from ansible_collections.nictune.fleet.plugins.modules.nic_model_plan import DOCUMENTATION
 from ansible_collections.nictune.fleet.plugins.plugin_utils.action import NictuneAction
@@ -48,5 +49,20 @@ class ActionModule(NictuneAction):
             method=args["switch"],
             hotplug=args["hotplug"],
             guest_os=args.get("guest_os") or None,
+            choice=args["choice"],
+            class_name=(args["class_name"] or "").strip() or None,
+            trial_guest=_trial_guest(args["trial_guest"]),
         )
-        return {"changed": False, "ansible_facts": {"nic_model_guest": record}}
+        # measured: the guests that can be in a class wait for their class's choice (group nictune_choose)
+        group = "choose" if args["choice"] == "measured" and member(record) else record["action"]
+        return {"changed": False, "group": group, "ansible_facts": {"nic_model_guest": record}}
+
+
+def _trial_guest(given):
+    """nic_model_trial_guest: a guest name, or true on the sample itself; None for empty or false."""
+    if given is True or given in (None, False, ""):
+        return given or None
+    text = str(given).strip()
+    if text.lower() in ("true", "yes"):
+        return True
+    return None if text.lower() in ("", "false", "no") else text

@@ -42,7 +42,7 @@ class ActionModule(NictuneAction):
             "report_dir": directory,
             "written": written,
             "run": run,
-            "lines": _upgrade_report.plan_lines(records),
+            "lines": _upgrade_report.plan_lines(records, run.get("choice")),
         }
 
     def _final(self, args, records):

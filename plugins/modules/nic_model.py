@@ -101,6 +101,19 @@ options:
     description: Seconds to wait for the guest to acknowledge the hot-unplug of a NIC (O(apply=live) or V(auto)).
     type: int
     default: 20
+  queues:
+    description:
+      - libvirt only (O(backend=libvirt) and libvirt domain XML files). Multi-queue virtio - the number of queue pairs
+        of the selected virtio NICs, written as C(<driver queues='N'/>) (the attribute added to an existing
+        C(<driver>), or the element added after C(<model>)).
+      - V(1) means one queue - the C(queues) attribute is removed (and a C(<driver>) left without attributes).
+      - Applies to NICs whose model is virtio after the change; with O(model) another model, V(1) is accepted (that
+        model has no C(<driver>)) and more is refused. Without O(model), NICs of other models are skipped, with the
+        reason.
+      - A live swap (O(apply)) plugs the new NIC with these queues. Inside the guest, set the channels to match
+        (C(ethtool -L <if> combined N)); P(nictune.fleet.guest_drivers#role) does it by MAC.
+      - Omitted - the queues are left as they are.
+    type: int
   proxmox_pending:
     description:
       - Proxmox VE only. What to do with a selected NIC that has a pending change (its C(netN) in the config's
@@ -175,6 +188,14 @@ EXAMPLES = r"""
     match:
       model: rtl8139
   register: switched
+
+- name: A running two-vCPU guest's virtio NIC gets two queue pairs, swapped live
+  nictune.fleet.nic_model:
+    backend: libvirt
+    domains: [web01]
+    model: virtio
+    queues: 2
+    apply: auto
 
 - name: Domain XML kept in git
   nictune.fleet.nic_model:
@@ -377,6 +398,14 @@ results:
         model_after:
           description: Model in force after.
           type: str
+        queues_before:
+          description: libvirt - the virtio queue pairs written before (C(<driver queues>)); null for one.
+          type: int
+          returned: backends libvirt and libvirt_xml
+        queues_after:
+          description: libvirt - the virtio queue pairs written after; null for one.
+          type: int
+          returned: backends libvirt and libvirt_xml
         selected:
           description: Whether O(match) selected this NIC.
           type: bool
@@ -414,8 +443,9 @@ from ansible_collections.nictune.fleet.plugins.module_utils._nic_model.spec impo
 
 def main():
     module = AnsibleModule(argument_spec=apply_spec(), supports_check_mode=True)
-    if not (module.params["model"] or module.params["xen_type"] or module.params["pin_mac"]):
-        module.fail_json(msg="nothing to do: give model, xen_type or pin_mac")
+    params = module.params
+    if not (params["model"] or params["xen_type"] or params["pin_mac"] or params["queues"] is not None):
+        module.fail_json(msg="nothing to do: give model, xen_type, pin_mac or queues")
     try:
         result = run.apply(ModuleHost(module), module.params)
     except NicTuneError as exc:

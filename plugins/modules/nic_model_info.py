@@ -207,7 +207,8 @@ domains:
         loaded:
           description:
             - Whether the C(vhost_net) module is loaded (listed in C(/proc/modules)) or built in
-              (C(/sys/module/vhost_net)); null when C(/proc/modules) cannot be read and C(/sys/module) does not show it.
+              (C(/sys/module/vhost_net)); false when a readable source does not show it (C(/sys/module) answers where
+              C(/proc/modules) is missing, as in many containers); null when neither can be read.
           type: bool
         device:
           description: Whether C(/dev/vhost-net) exists.

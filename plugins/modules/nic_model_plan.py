@@ -75,6 +75,21 @@ options:
       - The guest's operating system as C({family, release}) (for example V(Linux) and its kernel release, from
         P(nictune.fleet.guest_drivers#role)), kept in the record; the choice by measuring groups guests by it.
     type: dict
+  choice:
+    description:
+      - How the target is chosen (C(nic_model_choice)) - V(ranked) by the ranking, V(measured) by measuring (see
+        M(nictune.fleet.nic_model_choice)). With V(measured) the record gets C(choice) (C(mode), C(class),
+        C(trial_guest)), a guest the plan keeps gets C(apply) too, and a guest that can be in a class gets the group
+        V(choose) instead of its action.
+    type: str
+    choices: [ranked, measured]
+    default: ranked
+  class_name:
+    description: C(nic_model_class) - the class this guest is put in by name instead of its own.
+    type: str
+  trial_guest:
+    description: C(nic_model_trial_guest) - the sample guest of this guest's class (a guest name), or V(true) on it.
+    type: raw
 """
 
 EXAMPLES = r"""
@@ -86,6 +101,12 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+group:
+  description:
+    - The group the role puts the guest in, C(nictune_<group>) - its action (V(switch), V(keep), V(skip)), or
+      V(choose) where the choice by measuring decides it.
+  type: str
+  returned: always
 ansible_facts:
   description: The guest's record.
   type: dict

@@ -302,7 +302,10 @@ def _insert_interface(rng, data, core):
 
 
 def _xml_options(rng):
-    return {"model": rng.choice(XML_MODELS), "match": match_option(rng, XEN_XML_MACS, XEN_XML_BRIDGES)}
+    options = {"model": rng.choice(XML_MODELS), "match": match_option(rng, XEN_XML_MACS, XEN_XML_BRIDGES)}
+    if rng.random() < 0.3:
+        options["queues"] = rng.choice((1, 2, 4))
+    return options
 
 
 def _tree(data):
@@ -368,12 +371,20 @@ def _xml_check(old, new, result, options):
             if tree == "old" and not models.is_virtio(nic["model_after"]):
                 for child in [c for c in iface if c.tag == "driver"]:
                     _remove(iface, child)
+            # queues: the attribute of <driver> may be set, added or removed, and a <driver> with nothing left added
+            # or removed
+            for child in [c for c in iface if c.tag == "driver"]:
+                child.attrib.pop("queues", None)
+                if not child.attrib and not len(child) and not (child.text or "").strip():
+                    _remove(iface, child)
     if _canonical(old_root) != _canonical(new_root):
-        yield "the edit changed more than the model (and <driver>) of the changed NICs"
+        yield "the edit changed more than the model (and <driver> or its queues) of the changed NICs"
     nics = domain_xml.describe_file("new", new, None)["nics"]
     for index, nic in changed.items():
         if nics[index]["model"] != nic["model_after"]:
             yield "NIC %d: model %r planned, %r read back" % (index, nic["model_after"], nics[index]["model"])
+        if nics[index]["queues"] != nic["queues_after"]:
+            yield "NIC %d: queues %r planned, %r read back" % (index, nic["queues_after"], nics[index]["queues"])
 
 
 CORES = {

@@ -166,6 +166,19 @@ def attribute_spans(data, node):
         pos = match.end()
 
 
+def attribute_items(data, node):
+    """``{name: (start, end)}`` of each attribute of ``node``'s start tag, from the whitespace before its name to
+    the end of its quoted value: the bytes to cut to remove it."""
+    items = {}
+    pos = _NAME_RE.match(data, node.start).end()
+    while True:
+        match = _ATTR_RE.match(data, pos, node.tag_end)
+        if match is None:
+            return items
+        items[match.group(1).decode("ascii", "replace")] = (match.start(), match.end())
+        pos = match.end()
+
+
 def attributes_end(data, node):
     """The offset just after the last attribute of ``node``'s start tag (after its name when it has none)."""
     pos = _NAME_RE.match(data, node.start).end()

@@ -72,12 +72,12 @@ def _state(dom):
 
 
 def _models_by_nic(domain):
-    """``{mac or index: model}`` of a parsed domain's NICs."""
-    return {(nic["mac"] or nic["index"]): nic["model"] for nic in domain.nics()}
+    """``{mac or index: (model, queues)}`` of a parsed domain's NICs."""
+    return {(nic["mac"] or nic["index"]): (nic["model"], nic["queues"]) for nic in domain.nics()}
 
 
 def _live_differs(libvirt, dom, persistent):
-    """True when the running definition of ``dom`` has other NIC models than ``persistent`` (a Domain)."""
+    """True when the running definition of ``dom`` has other NIC models (or queues) than ``persistent``."""
     if not dom.isActive():
         return False
     live = _xml.Domain(dom.XMLDesc(0))
@@ -318,14 +318,18 @@ def _apply(host, libvirt, conn, *, uri, doms, options):
 
 
 def _check_read_back(plan, after_xml):
-    """libvirt must have kept the new models (a definition it silently altered is an error)."""
+    """libvirt must have kept the new models and queues (a definition it silently altered is an error)."""
     after = _xml.Domain(after_xml)
     models = _models_by_nic(after)
     for nic in plan.changing:
-        key = nic["mac"] or nic["index"]
-        if models.get(key) != nic["model_after"]:
+        model, queues = models.get(nic["mac"] or nic["index"], (None, None))
+        if model != nic["model_after"]:
             raise NicTuneError(
-                "read back model %s instead of %s for NIC %d" % (models.get(key), nic["model_after"], nic["index"])
+                "read back model %s instead of %s for NIC %d" % (model, nic["model_after"], nic["index"])
+            )
+        if (queues or 1) != (nic["queues_after"] or 1):
+            raise NicTuneError(
+                "read back %s queue(s) instead of %s for NIC %d" % (queues or 1, nic["queues_after"] or 1, nic["index"])
             )
 
 

@@ -7,8 +7,10 @@ The document is scanned once with expat, recording the byte offsets of every ele
 end of the start tag, start of the end tag, end); an edit then splices only the ``type`` value of a
 ``<model>`` start tag (found by walking the tag's attributes, keeping its quote style), inserts a
 ``<model type='...'/>`` indented like the interface's other children with the file's own line ending,
-or removes a ``<driver>`` element that only virtio models accept. An edit only inserts bytes or
-replaces that one value (and the ``<driver>`` element): every other byte of the input is kept,
+or removes a ``<driver>`` element that only virtio models accept. With ``queues`` (multi-queue virtio) it
+sets, adds or removes the ``queues`` attribute of the interface's ``<driver>`` (adding ``<driver queues='N'/>``
+where there is none, removing a ``<driver>`` left without attributes). An edit only inserts bytes or
+replaces that one value (and the ``<driver>`` element or its ``queues``): every other byte of the input is kept,
 indentation, attribute order and quotes, comments, text, processing instructions, the XML declaration.
 
 Safety: a DOCTYPE, any entity declaration and any external entity reference are refused before
@@ -25,6 +27,8 @@ from .._common.selection import nic_selected
 #: Model names libvirt knows as an enum (compared case-insensitively by libvirt: ``ViRtIo`` is virtio).
 KNOWN_MODELS = _models.platform_names("kvm")
 VIRTIO_MODELS = tuple(name for name in KNOWN_MODELS if _models.is_virtio(name))
+#: The most queues the ``queues`` option takes: a bound against typos (a guest uses one queue pair per vCPU).
+MAX_QUEUES = 256
 #: Interface types whose NIC is a passed-through device (no emulated model), and those that need virtio.
 _NO_MODEL_TYPES = _models.NO_MODEL_INTERFACE_TYPES
 _VIRTIO_ONLY_TYPES = _models.VIRTIO_ONLY_INTERFACE_TYPES
@@ -263,37 +267,45 @@ def _model_edits(data, iface, model):
         name_end = node.start + len(b"<model")
         return [(name_end, name_end, b" type='" + model_b + b"'")]
     quote = _quote_of(data, iface)
-    element = b"<model type=" + quote + model_b + quote + b"/>"
+    return _insert_children(data, iface, [b"<model type=" + quote + model_b + quote + b"/>"], ("mac", "source"))
+
+
+def _insert_children(data, iface, elements, after):
+    """The splice that inserts ``elements`` (bytes, in this order) into ``iface``: after its last child named in
+    ``after`` (else first), each on a line of its own indented like the other children where the interface spans
+    lines, else inline."""
     newline = _newline(data, iface.start)
     anchor = None
     for child in iface.children:
-        if child.name in ("mac", "source"):
+        if child.name in after:
             anchor = child
     first = iface.children[0] if iface.children else None
     if first is not None:
         child_indent = _indent_before(data, first.start)
         pos = anchor.end if anchor is not None else iface.tag_end
         if child_indent is None:
-            return [(pos, pos, element)]
-        return [(pos, pos, newline + child_indent + element)]
+            return [(pos, pos, b"".join(elements))]
+        return [(pos, pos, b"".join(newline + child_indent + e for e in elements))]
+    element = b"".join(elements)
     own_indent = _indent_before(data, iface.start)
     if own_indent is None:
         if iface.empty:
             return [(iface.tag_end - 2, iface.tag_end, b">" + element + b"</interface>")]
         return [(iface.tag_end, iface.tag_end, element)]
     child_indent = own_indent + _indent_unit(data, iface, own_indent)
+    lines = (newline + child_indent).join(elements)
     if iface.empty:
         tag = data[iface.start : iface.tag_end]
         trimmed = tag[:-2].rstrip()
-        inner = newline + child_indent + element + newline + own_indent
+        inner = newline + child_indent + lines + newline + own_indent
         return [(iface.start, iface.tag_end, trimmed + b">" + inner + b"</interface>")]
     # an element without child elements may still hold comments, text or processing instructions: keep
-    # them all and only insert the model, on a line of its own where the content already spans lines
+    # them all and only insert the elements, on lines of their own where the content already spans lines
     content = data[iface.tag_end : iface.close_start]
     if not content:
-        inner = newline + child_indent + element + newline + own_indent
+        inner = newline + child_indent + lines + newline + own_indent
     elif b"\n" in content:
-        inner = newline + child_indent + element
+        inner = newline + child_indent + lines
     else:
         inner = element
     return [(iface.tag_end, iface.tag_end, inner)]
@@ -306,6 +318,48 @@ def _indent_unit(data, iface, own_indent):
         if parent_indent is not None and own_indent.startswith(parent_indent) and len(own_indent) > len(parent_indent):
             return own_indent[len(parent_indent) :]
     return b"\t" if own_indent.startswith(b"\t") else b"  "
+
+
+def check_queues(queues):
+    """``queues`` (nic_model's option) as an int from 1 to :data:`MAX_QUEUES`, or None when not given."""
+    if queues is None:
+        return None
+    if isinstance(queues, bool) or not isinstance(queues, int) or not 1 <= queues <= MAX_QUEUES:
+        raise NicTuneError("queues must be a whole number from 1 to %d, got %r" % (MAX_QUEUES, queues))
+    return queues
+
+
+def _quote_style(data, node, fallback):
+    spans = _xml_scan.attribute_spans(data, node)
+    return next(iter(spans.values()))[2] if spans else fallback
+
+
+def _queue_edits(data, iface, queues, inserting):
+    """``(edits, elements)`` that make the interface's virtio queues ``queues`` (1: single queue, no ``queues``
+    attribute): the edits of an existing ``<driver>``, or the ``<driver queues='N'/>`` to insert - ``elements``, to
+    insert with a new ``<model>`` when ``inserting`` one, else placed after the existing ``<model>`` here."""
+    driver = iface.child("driver")
+    quote = _quote_of(data, iface)
+    if queues > 1:
+        value = str(queues).encode("ascii")
+        if driver is None:
+            element = b"<driver queues=" + quote + value + quote + b"/>"
+            if inserting or iface.child("model") is None:
+                return [], [element]
+            return _insert_children(data, iface, [element], ("mac", "source", "model")), []
+        span = _xml_scan.attribute_spans(data, driver).get("queues")
+        if span is not None:
+            return [(span[0], span[1], value)], []
+        q = _quote_style(data, driver, quote)
+        pos = _xml_scan.attributes_end(data, driver)
+        return [(pos, pos, b" queues=" + q + value + q)], []
+    item = _xml_scan.attribute_items(data, driver).get("queues") if driver is not None else None
+    if item is None:
+        return [], []
+    content = b"" if driver.empty else data[driver.tag_end : driver.close_start]
+    if set(driver.attrs) == {"queues"} and not content.strip():
+        return [_remove_edit(data, driver)], []
+    return [(item[0], item[1], b"")], []
 
 
 def _remove_edit(data, node):
@@ -340,11 +394,14 @@ def plan(data, options, warn, path=None):
     """
     domain = Domain(data, path)
     model = options.get("model")
+    queues = check_queues(options.get("queues"))
     match = options.get("match") or {}
     _warn_xen_options(options, warn)
     if model is not None:
         check_model_name(model)
         model = canonical_model(model)
+    if queues and model is not None and model not in VIRTIO_MODELS and queues > 1:
+        raise NicTuneError("queues %d needs a virtio model, not %s" % (queues, model), path=path)
     result = {"domain": domain.name, "guest_type": domain.os_type, "skipped": False, "reason": None, "nics": []}
     edits = []
     nics = domain.nics()
@@ -364,6 +421,8 @@ def plan(data, options, warn, path=None):
             "type": nic["type"],
             "model_before": nic["model"],
             "model_after": nic["model"],
+            "queues_before": nic["queues"],
+            "queues_after": nic["queues"],
             "selected": selected,
             "changed": False,
             "skipped": False,
@@ -376,28 +435,50 @@ def plan(data, options, warn, path=None):
         if nic["type"] in _NO_MODEL_TYPES:
             entry.update(skipped=True, reason="type=%r NIC is a passed-through device and has no model" % nic["type"])
             continue
-        if model is None:
+        if model is None and queues is None:
             entry.update(skipped=True, reason="no model given")
             continue
-        if nic["model"] == model:
-            continue  # already in force (written, or the default libvirt writes itself at define)
-        problem = nic_model_clash(nic, model)
-        if problem:
-            raise NicTuneError("%s: %s" % (_nic_label(domain, nic), problem), path=path, line=nic["line"])
+        if model is None and nic["model"] not in VIRTIO_MODELS:
+            entry.update(skipped=True, reason="queues apply to virtio NICs only; this one is %s" % nic["model"])
+            continue
         iface = domain.interfaces[nic["index"]]
-        edits.extend(_model_edits(domain.data, iface, model))
-        drivers = [child for child in iface.children if child.name == "driver"]
-        if drivers and model not in VIRTIO_MODELS:
-            # every one: libvirt reads the first, and a second one would take its place
-            edits.extend(_remove_edit(domain.data, driver) for driver in drivers)
-            warn(
-                "%s: removed <driver> (options that only virtio NICs have) because model %s does not use them"
-                % (_nic_label(domain, nic), model)
-            )
-        entry.update(model_after=model, changed=True)
+        inserts = []
+        target = nic["model"]
+        if model is not None and nic["model"] != model:  # else already in force (written, or libvirt's default)
+            problem = nic_model_clash(nic, model)
+            if problem:
+                raise NicTuneError("%s: %s" % (_nic_label(domain, nic), problem), path=path, line=nic["line"])
+            target = model
+            if iface.child("model") is None:
+                quote = _quote_of(domain.data, iface)
+                inserts.append(b"<model type=" + quote + model.encode("ascii") + quote + b"/>")
+            else:
+                edits.extend(_model_edits(domain.data, iface, model))
+            drivers = [child for child in iface.children if child.name == "driver"]
+            if drivers and model not in VIRTIO_MODELS:
+                # every one: libvirt reads the first, and a second one would take its place
+                edits.extend(_remove_edit(domain.data, driver) for driver in drivers)
+                warn(
+                    "%s: removed <driver> (options that only virtio NICs have) because model %s does not use them"
+                    % (_nic_label(domain, nic), model)
+                )
+            entry.update(model_after=model, queues_after=None if model not in VIRTIO_MODELS else nic["queues"])
+            entry["changed"] = True
+        if queues is not None and target in VIRTIO_MODELS and (entry["queues_after"] or 1) != queues:
+            queue_edits, elements = _queue_edits(domain.data, iface, queues, bool(inserts))
+            edits.extend(queue_edits)
+            inserts.extend(elements)
+            entry.update(queues_after=queues if queues > 1 else None, changed=True)
+            if queues > 1 and domain.vcpus and queues > domain.vcpus:
+                warn(
+                    "%s: %d queues for %d vCPU(s): a queue pair per vCPU is what the guest can use"
+                    % (_nic_label(domain, nic), queues, int(domain.vcpus))
+                )
+        if inserts:
+            edits.extend(_insert_children(domain.data, iface, inserts, ("mac", "source")))
     if nics and not domain.pv and not any_selected:
         result.update(skipped=True, reason="no NIC selected by match")
-    unknown = _models.unknown_model_warning(model, "kvm") if edits else None
+    unknown = _models.unknown_model_warning(model, "kvm") if edits and model is not None else None
     if unknown:
         warn("%s: %s" % (path or "domain %s" % (domain.name or "(unnamed)"), unknown))
     new_data = _xml_scan.splice(domain.data, edits) if edits else domain.data

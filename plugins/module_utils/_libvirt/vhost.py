@@ -12,7 +12,9 @@ The host readings are three plain file checks, relative to ``root`` so tests can
 their own:
 
 * ``/proc/modules`` lists ``vhost_net`` when the module is loaded (None when the file cannot be read);
-* ``/sys/module/vhost_net`` exists when it is loaded or built into the kernel;
+* ``/sys/module/vhost_net`` exists when it is loaded or built into the kernel (the module has parameters, so a
+  built-in one is listed there too): where ``/sys/module`` can be read and has no ``vhost_net``, the module is not
+  loaded, whatever ``/proc/modules`` says or whether it exists (containers often lack it, and ``lsmod`` fails);
 * ``/dev/vhost-net`` exists.
 """
 
@@ -38,17 +40,20 @@ def module_listed(proc_modules):
 
 
 def facts(proc_modules, sys_module, device):
-    """``{"loaded", "device"}`` from the readings: ``proc_modules`` (text or None), ``sys_module`` and ``device``
-    (whether ``/sys/module/vhost_net`` and ``/dev/vhost-net`` exist).
+    """``{"loaded", "device"}`` from the readings: ``proc_modules`` (text or None), ``sys_module`` (whether
+    ``/sys/module/vhost_net`` exists; None when ``/sys/module`` cannot be read) and ``device`` (whether
+    ``/dev/vhost-net`` exists).
 
     ``loaded`` is True when either source shows the module (built-in modules are not in ``/proc/modules``), False
-    when ``/proc/modules`` could be read and neither shows it, None when nothing could be read.
+    when a source that could be read does not show it, None when neither could be read.
     """
     listed = module_listed(proc_modules)
     if listed or sys_module:
         loaded = True
+    elif listed is False or sys_module is False:
+        loaded = False
     else:
-        loaded = listed  # False, or None when /proc/modules was not readable
+        loaded = None
     return {"loaded": loaded, "device": bool(device)}
 
 
@@ -63,4 +68,5 @@ def read(root="/"):
             proc_modules = handle.read()
     except OSError:
         proc_modules = None
-    return facts(proc_modules, os.path.isdir(_path(root, SYS_MODULE)), os.path.exists(_path(root, DEVICE)))
+    sys_module = os.path.isdir(_path(root, SYS_MODULE)) if os.path.isdir(_path(root, "/sys/module")) else None
+    return facts(proc_modules, sys_module, os.path.exists(_path(root, DEVICE)))

@@ -24,6 +24,11 @@ from .._common.selection import normalise_match
 from .._common.values import reportable
 from .backends import API_BACKENDS, FILE_BACKENDS, file_backend
 
+_QUEUES_LIBVIRT_ONLY = (
+    "queues (multi-queue virtio, <driver queues='N'/>) is written for libvirt domains only: backend libvirt, or "
+    "libvirt domain XML files"
+)
+
 
 def _options(params):
     model = params.get("model")
@@ -34,6 +39,7 @@ def _options(params):
         "backup": params.get("backup", False),
         "match": normalise_match(params.get("match")),
         "apply": params.get("apply") or "config",
+        "queues": params.get("queues"),
         "detach_timeout": params.get("detach_timeout") or 20,
     }
 
@@ -104,6 +110,8 @@ def _apply_files(host, paths, backend, options, write=None):
 
     def plan(name, module, config):
         path, data = config.path, config.data
+        if options.get("queues") is not None and name != "libvirt_xml":
+            raise NicTuneError("%s; this is a %s file" % (_QUEUES_LIBVIRT_ONLY, name), path=path)
         if name not in asked:  # what the backend must know from the host (e.g. which VMs run), asked once
             asked[name] = module.host_facts(host) if hasattr(module, "host_facts") else None
         new_data, result = module.plan_file(path, data, dict(options, host_facts=asked[name]), host.warn)
@@ -226,6 +234,8 @@ def apply(host, params):
             "apply: %s swaps the NICs of running domains through the libvirt API: it needs backend libvirt (files "
             "are changed for the next start only; leave apply at config)" % options["apply"]
         )
+    if options["queues"] is not None and api is not None and getattr(api, "name", None) != "libvirt":
+        raise NicTuneError(_QUEUES_LIBVIRT_ONLY)
     if api is not None:
         out = _checked_result(api.apply(host, params, options))
     else:

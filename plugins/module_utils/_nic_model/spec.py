@@ -39,6 +39,7 @@ def apply_spec():
         backup=dict(type="bool", default=False),
         apply=dict(type="str", default="config", choices=["config", "live", "auto"]),
         detach_timeout=dict(type="int", default=20),
+        queues=dict(type="int"),
         proxmox_pending=dict(type="str", default="skip", choices=list(PENDING_MODES)),
         match=dict(
             type="dict",

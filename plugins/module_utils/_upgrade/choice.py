@@ -6,7 +6,12 @@
 * :func:`classes`: which guests are alike (one class), and the one guest per class the candidates are tried on;
 * :func:`candidates`: what that guest is tried on, in ranking order (from the model catalogue only);
 * :func:`decide`: the choice from the trials' measurements, with the reason and the trial table;
-* :func:`trial_cost`: the probe time of the trials against trying every candidate on every guest.
+* :func:`trial_cost`: the probe time of the trials against trying every candidate on every guest;
+* :func:`trial_plan`: what a run does per class - try the candidates on the sample, recall the choice made by an
+  earlier run, find it in place, or nothing (nothing to choose);
+* :func:`trial`: the sample's trial record from its measurements (:func:`decide` with what the report and the
+  switch need);
+* :func:`settle`: what every other guest of a class does with the class's choice, and the choices to remember.
 
 The rule :func:`decide` applies, per class (``threshold`` is ``nic_model_rollback_threshold``):
 
@@ -35,10 +40,14 @@ import statistics
 from .._common import models as _models
 from .._common.errors import NicTuneError
 from .._common.values import number
-from .plan import check_threshold
+from .plan import check_threshold, planned_method
 
 DIRECTIONS = ("send", "receive")
 ACTIONS = ("switch", "keep")  # guests whose plan is one of these can be in a class
+#: nic_model_max_queues: the most queue pairs the multi-queue candidate gets (min(vCPUs, this)).
+DEFAULT_MAX_QUEUES = 4
+#: What a run does for a class (see :func:`trial_plan`).
+STEPS = ("try", "recall", "in_place", "none")
 
 
 # --- classes ------------------------------------------------------------------------------------------------------
@@ -74,6 +83,11 @@ def class_key(record):
     return " / ".join(str(p) for p in parts)
 
 
+def member(record):
+    """True when the guest's record can be in a class (planned, not pinned, on a platform with a ranking)."""
+    return _member(record) is None
+
+
 def _member(record):
     """Why a guest's record is in no class, or None when it is in one."""
     if not record:
@@ -88,7 +102,7 @@ def _member(record):
 
 
 def _can_measure(record):
-    return record.get("state") in (None, "running")
+    return record.get("state") in (None, "running") and not record.get("switch_blocked")
 
 
 def classes(records, overrides=None):
@@ -426,3 +440,257 @@ def trial_cost(classes_, candidates_, rounds, seconds_per_test):
         "saved_s": (every - measured) * float(seconds),
         "ratio": round(every / measured, 2) if measured else None,
     }
+
+
+# --- one run: try, recall, in place ---------------------------------------------------------------------------------
+
+
+def current_candidate(record):
+    """The candidate the guest runs now: its model, or the multi-queue candidate's name where its first NIC is the
+    multi-queue model with more than one queue."""
+    model = _canonical(record.get("current_model"))
+    multi = _models.multiqueue(record.get("platform"))
+    nics = record.get("nics") or [{}]
+    queues = number((nics[0] or {}).get("queues"))
+    if multi and model == multi["model"] and queues and queues > 1:
+        return multi["name"]
+    return model
+
+
+def queues_option(candidate, platform):
+    """The ``queues`` option of nictune.fleet.nic_model that puts a NIC on ``candidate`` (``{"model", "queues"}``):
+    the queues of the multi-queue candidate, 1 for its model with one queue (a multi-queue NIC goes back to one),
+    None for the other models (the option is left out)."""
+    multi = _models.multiqueue(platform)
+    if not multi or candidate.get("model") != multi["model"]:
+        return None
+    return int(candidate.get("queues") or 1)
+
+
+def _with_option(candidate, platform):
+    return dict(candidate, set_queues=queues_option(candidate, platform))
+
+
+def _choice_of(remembered):
+    return {k: remembered.get(k) for k in ("name", "model", "queues", "set_queues")}
+
+
+def trial_plan(records, overrides=None, memory=None, max_queues=DEFAULT_MAX_QUEUES, refresh=False):
+    """What this run does for each class of :func:`classes`, one step per class:
+
+    * ``recall``: ``memory`` (``{class key: remembered}``, see :func:`settle`) holds the class's choice from an earlier
+      run: no trial, every guest goes to it (``refresh`` ignores the memory);
+    * ``none``: the class has no sample (nothing to choose): its guests follow their ranked plan;
+    * ``in_place``: every guest of the class runs the same candidate and its ranked plan keeps it: no trial, nothing
+      changes (``refresh`` tries such a class all the same);
+    * ``try``: the sample is tried on its candidates (:func:`candidates`, ``max_queues`` = nic_model_max_queues) -
+      its current one first, so the trials start without a switch (``order``).
+
+    Returns :func:`classes`' result with, per class, ``step``, ``why``, ``current`` (the sample's current candidate),
+    ``candidates`` (ranking order, each with ``set_queues``: :func:`queues_option`), ``order``, ``choice``
+    (``{"name", "model", "queues", "set_queues"}`` for recall and in place, else None); and ``trial_guests`` (the
+    samples to try, by name) and ``lines`` (one per class, for the console).
+    """
+    found = classes(records, overrides)
+    memory = memory or {}
+    lines, trial_guests = [], []
+    for key, entry in found["classes"].items():
+        members, sample = entry["members"], entry["sample"]
+        record = records[sample] if sample else None
+        found_here = {current_candidate(records[m]) for m in members}
+        cands = []
+        if record is not None:
+            cands = [
+                _with_option(c, record.get("platform"))
+                for c in candidates(record, record.get("vcpus"), max_queues, record.get("ranking"))
+            ]
+        current = current_candidate(record) if record is not None else None
+        remembered = memory.get(key)
+        choice = None
+        if remembered and not refresh:
+            step = "recall"
+            choice = _choice_of(remembered)
+            why = "chosen by measuring on %s (%s): %s" % (
+                remembered.get("sample"),
+                remembered.get("decided") or "an earlier run",
+                remembered.get("reason"),
+            )
+        elif sample is None:
+            step, why = "none", entry["why"]
+        elif not refresh and len(found_here) == 1 and all(records[m].get("action") == "keep" for m in members):
+            step = "in_place"
+            name = found_here.pop()
+            model = _canonical(records[sample].get("current_model"))
+            platform = records[sample].get("platform")
+            queues = number(((records[sample].get("nics") or [{}])[0] or {}).get("queues")) if name != model else None
+            choice = _with_option({"name": name, "model": model, "queues": queues}, platform)
+            why = "found in place: every guest of the class runs %s and its plan keeps it" % name
+        else:
+            step = "try"
+            why = "tried on %s: %s" % (sample, ", ".join(c["name"] for c in cands))
+            trial_guests.append(sample)
+        order = sorted(cands, key=lambda c: c["name"] != current)
+        entry.update(step=step, why=why, current=current, candidates=cands, order=order, choice=choice)
+        lines.append("class %s (%s): %s" % (key, ", ".join(members), why))
+    found.update(trial_guests=trial_guests, lines=lines)
+    return found
+
+
+def medians(trials, name):
+    """``{"send_bps", "receive_bps"}``: the median of candidate ``name``'s rounds per direction (None: none)."""
+    stats = _stats({name: (trials or {}).get(name) or {}})[name]
+    return {"%s_bps" % d: stats[d]["median"] for d in DIRECTIONS}
+
+
+def trial(entry, trials, rounds, threshold):
+    """The trial record of a class's sample guest (what the report's :func:`..report.trials_of` reads).
+
+    ``entry``: the class in :func:`trial_plan`'s result (``key``, ``sample``, ``members``, ``current``,
+    ``candidates``). ``trials``: ``{candidate name: {"send": [bits/s per round], "receive": [...], "error"}}``.
+    Returns ``{"class", "sample", "members", "current", "candidates", "rounds", "tests", "planned_tests", "decision",
+    "choice", "before", "after"}``: ``decision`` is :func:`decide`'s result, ``choice`` the chosen candidate (with
+    ``set_queues``), ``before``/``after`` the medians of the current and the chosen candidate (``after`` empty when
+    the guest keeps its model), ``tests`` the tests measured and ``planned_tests`` candidates x rounds x 2.
+    """
+    cands = entry.get("candidates") or []
+    decision = decide(entry.get("current"), trials, threshold, [c["name"] for c in cands])
+    chosen = next((c for c in cands if c["name"] == decision["choice"]), None)
+    if chosen is None:
+        raise NicTuneError("the choice %s is none of the candidates tried" % decision["choice"])
+    tests = sum(row["tests"] for row in decision["table"])
+    return {
+        "class": entry.get("key"),
+        "sample": entry.get("sample"),
+        "members": list(entry.get("members") or []),
+        "current": entry.get("current"),
+        "candidates": cands,
+        "rounds": int(rounds),
+        "tests": tests,
+        "planned_tests": len(cands) * int(rounds) * len(DIRECTIONS),
+        "decision": decision,
+        "choice": dict(chosen),
+        "before": medians(trials, entry.get("current")),
+        "after": {} if decision["kept"] else medians(trials, decision["choice"]),
+    }
+
+
+def trial_lines(found):
+    """Console lines of a sample's trial (:func:`trial`): one per candidate (median send and receive, the rounds'
+    range), then the choice and its reason."""
+    rows = {}
+    for row in found["decision"]["table"]:
+        rows.setdefault(row["candidate"], {})[row["direction"]] = row
+    lines = []
+    for name, by_direction in rows.items():
+        parts = []
+        for direction in DIRECTIONS:
+            row = by_direction.get(direction) or {}
+            if row.get("median_mbps") is None:
+                parts.append("%s not measured" % direction)
+            else:
+                parts.append("%s %.1f (%.1f-%.1f)" % (direction, row["median_mbps"], row["min_mbps"], row["max_mbps"]))
+        lines.append("%s trial %s: %s Mbit/s" % (found["sample"], name, ", ".join(parts)))
+    decision = found["decision"]
+    verb = "keeps %s" % decision["choice"] if decision["kept"] else "chooses %s" % decision["choice"]
+    lines.append(
+        "%s %s after %d of %d tests: %s"
+        % (found["sample"], verb, found["tests"], found["planned_tests"], decision["reason"])
+    )
+    return lines
+
+
+def _remember(key, found, decided=None, report_dir=None):
+    decision = found["decision"]
+    return dict(
+        _choice_of(found["choice"]),
+        kept=decision["kept"],
+        reason=decision["reason"],
+        sample=found["sample"],
+        members=found["members"],
+        rounds=found["rounds"],
+        table=[
+            {k: row[k] for k in ("candidate", "direction", "median_mbps", "spread", "tests")}
+            for row in decision["table"]
+        ],
+        decided=decided,
+        report_dir=report_dir,
+        **{"class": key},
+    )
+
+
+def _member_update(record, info, choice, why):
+    """What a guest of a class (not its tried sample) does with the class's ``choice``."""
+    name = choice["name"]
+    update = {"choice": dict(info, choice=name)}
+    if current_candidate(record) == name:
+        return dict(update, action="keep", reason="already on %s, the measured choice of its class (%s)" % (name, why))
+    if choice["model"] not in _models_of(record, record.get("ranking")):
+        return dict(
+            update, action="skip", reason="the measured choice of its class, %s, is not a model it can take" % name
+        )
+    blocked = record.get("switch_blocked")
+    if blocked or not record.get("switch"):
+        return dict(update, action="skip", reason=blocked or "the upgrade cannot select this domain")
+    update.update(
+        action="switch",
+        target_model=choice["model"],
+        target_queues=choice.get("set_queues"),
+        target_candidate=name,
+        reason="the measured choice of its class, %s (%s)" % (name, why),
+    )
+    update["method"] = planned_method(dict(record, **update))
+    return update
+
+
+def settle(records, plan, memory=None, check_mode=False, decided=None, report_dir=None):
+    """Every guest of a class with the class's choice, once the samples were tried.
+
+    ``records``: ``{name: nic_model_guest}`` (the samples' records carry their ``trial``, see :func:`trial`).
+    ``plan``: :func:`trial_plan`'s result. ``memory``: the remembered choices (``{class key: ...}``).
+    Returns ``{"guests": {name: fields to add to its record}, "memory": the choices to remember (the old ones with
+    this run's trials), "lines": one per class}``. A tried sample's record is its own (written by the trials); the
+    others get ``action`` (``switch`` to the choice, ``keep`` when they run it, ``skip`` when they cannot take it or
+    the trial did not finish), ``reason`` and, to switch, ``target_model``, ``target_queues`` (the ``queues`` option,
+    None to leave it out) and ``method``. In check mode nothing was tried: the guests of a class to try keep their
+    model, with the reason. Every guest of a class gets ``choice``: ``{"class", "step", "why", "choice"}``.
+    """
+    memory = dict(memory or {})
+    guests, lines = {}, []
+    for key, entry in (plan.get("classes") or {}).items():
+        step, why, sample = entry.get("step"), entry.get("why"), entry.get("sample")
+        info = {"class": key, "step": step, "why": why, "choice": None}
+        choice = entry.get("choice")
+        if step == "try":
+            found = (records.get(sample) or {}).get("trial")
+            if check_mode:
+                reason = "check mode: the class would be tried on %s (%s) before anything is chosen" % (
+                    sample,
+                    ", ".join(c["name"] for c in entry.get("candidates") or []),
+                )
+                for name in entry["members"]:
+                    guests[name] = {"action": "keep", "reason": reason, "choice": info}
+                lines.append("class %s: %s" % (key, reason))
+                continue
+            if not found or not found.get("decision"):
+                reason = "no choice: the trials on %s did not finish" % sample
+                for name in entry["members"]:
+                    if name != sample:
+                        guests[name] = {"action": "skip", "reason": reason, "choice": info}
+                lines.append("class %s: %s" % (key, reason))
+                continue
+            choice = found["choice"]
+            why = "tried on %s: %s" % (sample, found["decision"]["reason"])
+            info.update(why=why)
+            memory[key] = _remember(key, found, decided, report_dir)
+        if step == "none" or choice is None:
+            for name in entry["members"]:
+                guests[name] = {"choice": info}
+            lines.append("class %s: %s" % (key, why))
+            continue
+        for name in entry["members"]:
+            if step == "try" and name == sample:
+                guests[name] = {"choice": dict(info, choice=choice["name"], tried=True)}
+            else:
+                guests[name] = _member_update(records[name], info, choice, why)
+        lines.append("class %s: %s (%s)" % (key, choice["name"], why))
+    return {"guests": guests, "memory": memory, "lines": lines}

@@ -346,8 +346,22 @@ def _pinned(pinned):
     return bool(pinned) and str(pinned).strip().lower() not in ("", "auto")
 
 
+CHOICES = ("ranked", "measured")
+
+
 def guest_record(
-    name, hypervisor, audit, domain=None, config_path=None, guest_os=None, method=None, hotplug=None, **decide
+    name,
+    hypervisor,
+    audit,
+    domain=None,
+    config_path=None,
+    guest_os=None,
+    method=None,
+    hotplug=None,
+    choice=None,
+    class_name=None,
+    trial_guest=None,
+    **decide,
 ):
     """The guest's record: :func:`plan_guest`'s plan plus what the switch needs (backend, URI or config path,
     domain, NICs) taken from the hypervisor's ``audit`` (``{"uri", "path", "domains": [...]}``), with the options
@@ -359,8 +373,16 @@ def guest_record(
     For the choice by measuring (:mod:`.choice`) the record also holds what the guest's class is made of:
     ``domain_type``, ``machine``, ``vcpus``, ``offered_models`` (what the plan took as offered),
     ``supported_models`` (what the guest drives, canonical names; None when not known), ``guest_os`` (``{"family",
-    "release"}`` as given) and ``pinned``; and ``findings`` (:func:`findings`, ``[]`` when there are none).
+    "release"}`` as given), ``pinned`` and ``ranking`` (the ranking given, canonical; None for the catalogue's); and
+    ``findings`` (:func:`findings`, ``[]`` when there are none).
+
+    With ``choice`` ``measured`` (nic_model_choice) the record also holds ``choice``: ``{"mode": "measured", "class":
+    class_name (nic_model_class), "trial_guest": trial_guest (nic_model_trial_guest)}``, and a guest the plan keeps
+    gets ``apply``/``apply_reason`` too (the class's choice may switch it); where it could not be switched the way
+    ``method`` demands, ``switch_blocked`` says why.
     """
+    if (choice or "ranked") not in CHOICES:
+        raise NicTuneError("nic_model_choice must be one of %s, got %r" % (", ".join(CHOICES), choice))
     audit = audit or {}
     entry = find_domain(audit.get("domains"), domain or name, config_path)
     if entry is not None and entry.get("offered_models") and not decide.get("offered"):
@@ -373,6 +395,7 @@ def guest_record(
         supported_models=_guest_models(decide.get("supported")),
         guest_os=dict(guest_os) if guest_os else None,
         pinned=_pinned(decide.get("pinned")),
+        ranking=[_models.canonical(m) or str(m).lower() for m in decide["ranking"]] if decide.get("ranking") else None,
     )
     record.update(hypervisor=hypervisor, domain=(entry or {}).get("domain") or domain or name)
     for key in _SWITCH_FIELDS:
@@ -399,6 +422,13 @@ def guest_record(
             record.update(action="skip", reason=exc.reason, apply=None, apply_reason=exc.reason)
         else:
             record["method"] = planned_method(record)
+    if choice == "measured":
+        record["choice"] = {"mode": "measured", "class": class_name or None, "trial_guest": trial_guest or None}
+        if record["action"] == "keep" and record.get("switch"):
+            try:
+                record["apply"], record["apply_reason"] = switch_method(record, method or "cold", hotplug)
+            except NicTuneError as exc:
+                record.update(apply=None, apply_reason=exc.reason, switch_blocked=exc.reason)
     return record
 
 

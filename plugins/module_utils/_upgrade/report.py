@@ -238,12 +238,32 @@ def trials_of(records):
     sample guest, the guests of the class, the model the sample ran before, what it was tried on (``[{"name",
     "model", "queues"}]``), the rounds per candidate and direction, and :func:`.choice.decide`'s result (None when
     nothing was tried: ``why`` then says why).
+
+    A class nothing was tried on in this run (its choice recalled from an earlier run, found in place, or nothing to
+    choose) is listed too, from its guests' ``choice`` (``{"class", "step", "why", "choice"}``, written when the
+    classes were settled): ``{"class", "members", "step", "why", "choice", "sample": None, "decision": None}``.
     """
     out = {}
+    found = {}
     for name in sorted(records):
-        trial = (records[name] or {}).get("trial")
+        record = records[name] or {}
+        trial = record.get("trial")
         if trial:
             out[str(trial.get("class") or name)] = dict(trial, sample=trial.get("sample") or name)
+        info = record.get("choice") or {}
+        if info.get("class") and info.get("step"):
+            found.setdefault(str(info["class"]), (info, []))[1].append(name)
+    for key, (info, names) in found.items():
+        if key not in out:
+            out[key] = {
+                "class": key,
+                "members": names,
+                "step": info["step"],
+                "why": info.get("why"),
+                "choice": info.get("choice"),
+                "sample": None,
+                "decision": None,
+            }
     return dict(sorted(out.items()))
 
 
@@ -291,10 +311,12 @@ def _trial_sections(trials):
             rows.append(dict(row, note=note))
         choice = decision.get("choice")
         verb = "keep %s" % choice if decision.get("kept") else "switch to %s" % choice
-        text = "Tried on %s (guests: %s), %s round(s) per candidate and direction. Choice: %s - %s." % (
+        tests = trial.get("tests")
+        text = "Tried on %s (guests: %s), %s round(s) per candidate and direction%s. Choice: %s - %s." % (
             trial.get("sample"),
             members,
             trial.get("rounds") or max([r.get("tests") or 0 for r in rows] + [0]),
+            ", %d tests" % tests if isinstance(tests, int) else "",
             verb,
             decision.get("reason"),
         )
@@ -307,6 +329,42 @@ def _trial_sections(trials):
             }
         )
     return sections
+
+
+CLASS_COLUMNS = [
+    ("class", "class", "text"),
+    ("members", "guests", "text"),
+    ("step", "this run", "text"),
+    ("sample", "sample", "text"),
+    ("candidates", "candidates", "text"),
+    ("why", "why", "text"),
+]
+
+
+def _class_section(plan):
+    """The plan's "Classes" section from :func:`.choice.trial_plan`'s result (None without classes)."""
+    rows = []
+    for key, entry in sorted(((plan or {}).get("classes") or {}).items()):
+        rows.append(
+            {
+                "class": key,
+                "members": ", ".join(entry.get("members") or []),
+                "step": {"try": "try", "recall": "recall", "in_place": "in place", "none": "nothing to choose"}.get(
+                    entry.get("step"), entry.get("step")
+                ),
+                "sample": entry.get("sample") if entry.get("step") == "try" else None,
+                "candidates": ", ".join(c["name"] for c in entry.get("candidates") or []),
+                "why": entry.get("why"),
+            }
+        )
+    if not rows:
+        return None
+    outside = (plan or {}).get("outside") or {}
+    text = "Choosing by measuring (nic_model_choice: measured): alike guests form a class; one sample per class is "
+    text += "tried on every candidate, both ways, and the rest of the class gets the fastest."
+    if outside:
+        text += " In no class: %s." % "; ".join("%s (%s)" % (n, w) for n, w in sorted(outside.items()))
+    return {"heading": "Classes", "text": text, "table": {"columns": CLASS_COLUMNS, "rows": rows}}
 
 
 def _check(guests):
@@ -379,6 +437,8 @@ def final_report(guests, run=None, title="NIC upgrade", trials=None):
         ("restart", run.get("restart")),
         ("readiness gate", run.get("readiness_gate")),
         ("probe", run.get("probe")),
+        ("choice", run.get("choice_mode")),
+        ("trial rounds", run.get("trial_rounds")),
         ("report directory", run.get("report_dir")),
     ]
     links = list(run.get("links") or [])
@@ -436,12 +496,32 @@ PLAN_COLUMNS = [
 ]
 
 
-def plan_lines(records):
-    """One console line per guest: ``name: switch current -> target (reason)`` or ``name: keep current (reason)``."""
+def _chosen_by_class(records, choice):
+    """The records with, for each guest of a class that measures (``choice``: :func:`.choice.trial_plan`'s result),
+    the class's step in place of its ranked plan: action ``choose``, the remembered or found choice as target."""
+    if not choice:
+        return records
+    out = dict(records)
+    for name, key in (choice.get("guests") or {}).items():
+        entry = (choice.get("classes") or {}).get(key) if key else None
+        if not entry or entry.get("step") == "none" or not records.get(name):
+            continue
+        picked = entry.get("choice") or {}
+        out[name] = dict(records[name], action="choose", target_model=picked.get("name"), method=None,
+                         reason="class %s: %s" % (key, entry.get("why")))  # fmt: skip
+    return out
+
+
+def plan_lines(records, choice=None):
+    """One console line per guest: ``name: switch current -> target (reason)`` or ``name: keep current (reason)``;
+    a guest whose class chooses by measuring (``choice``): ``name: choose ... (class: why)``."""
+    records = _chosen_by_class(records, choice)
     lines = []
     for name in sorted(records):
         r = records[name] or {"action": "skip", "reason": "not audited or planned (unreachable?)"}
-        if r.get("action") == "switch":
+        if r.get("action") == "choose":
+            what = "choose by measuring, now %s" % (r.get("current_model") or "?")
+        elif r.get("action") == "switch":
             what = "switch %s -> %s" % (r.get("current_model") or "?", r.get("target_model"))
             if r.get("method"):
                 what += ", %s" % r["method"]
@@ -457,6 +537,7 @@ def plan_report(records, run=None, title="NIC upgrade plan", trials=None):
     records carry)."""
     trials = trials if trials is not None else trials_of({n: r for n, r in records.items() if r})
     run = dict(run or {})
+    records = _chosen_by_class(records, run.get("choice"))
     rows = []
     for name in sorted(records):
         r = dict(records[name] or {"action": "skip", "reason": "not audited or planned (unreachable?)"})
@@ -476,11 +557,13 @@ def plan_report(records, run=None, title="NIC upgrade plan", trials=None):
             ("to switch", counts.get("switch", 0)),
             ("to keep", counts.get("keep", 0)),
             ("to skip", counts.get("skip", 0)),
+            ("to choose by measuring", counts.get("choose")),
             ("planned", run.get("started")),
         ],
         "sections": [
             {"heading": "Plan", "table": {"columns": PLAN_COLUMNS, "rows": rows, "row_class": "action"}},
             *filter(None, [_findings_section([(r["name"], r.get("findings")) for r in rows])]),
+            *filter(None, [_class_section(run.get("choice"))]),
             *_trial_sections(trials),
         ],
     }

@@ -126,6 +126,22 @@ def test_running_domain_reports_restart(conn):
     assert not again["changed"] and again["restart_required"]
 
 
+def test_queues_are_defined_read_back_and_pending_on_a_running_domain(conn):
+    name = conn.make(NICS3, running=True)
+    options = {"model": "virtio", "queues": 4, "match": normalise_match({"mac": "52:54:00:30:00:03"})}
+    for check_mode, expect_changed in ((True, True), (False, True), (True, False), (False, False)):
+        out = libvirt_api.apply(Host(check_mode=check_mode), libvirt, URI, [name], options)
+        assert out["changed"] is expect_changed
+    nic = out["results"][0]["nics"][2]
+    assert (nic["queues_before"], nic["queues_after"]) == (4, 4)
+    xml = conn.lookupByName(name).XMLDesc(libvirt.VIR_DOMAIN_XML_INACTIVE)
+    assert "<driver queues='4'/>" in xml
+    # the running domain still has 2 queues: the change waits for a restart
+    assert out["results"][0]["restart_required"] is True
+    one = libvirt_api.apply(Host(), libvirt, URI, [name], dict(options, queues=1))
+    assert one["changed"] and "<driver" not in conn.lookupByName(name).XMLDesc(libvirt.VIR_DOMAIN_XML_INACTIVE)
+
+
 def test_missing_domain_changes_nothing(conn):
     name = conn.make(NICS3)
     with pytest.raises(NicTuneError) as err:

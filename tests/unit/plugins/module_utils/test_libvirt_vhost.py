@@ -23,9 +23,11 @@ PROC_WITHOUT = "kvm_intel 380928 0 - Live 0x0\nvhost 57344 0 - Live 0x0\nvhost_i
         (PROC_WITHOUT, False, False, {"loaded": False, "device": False}),
         # built into the kernel: not in /proc/modules, but in /sys/module
         (PROC_WITHOUT, True, True, {"loaded": True, "device": True}),
-        # /proc/modules unreadable (a container): unknown, unless /sys/module shows it
-        (None, False, False, {"loaded": None, "device": False}),
+        # /proc/modules unreadable (a container, this machine): /sys/module decides
+        (None, False, False, {"loaded": False, "device": False}),
         (None, True, True, {"loaded": True, "device": True}),
+        # neither can be read: unknown
+        (None, None, False, {"loaded": None, "device": False}),
         # loaded, but the device node is missing (no udev, a chroot)
         (PROC_WITH, True, False, {"loaded": True, "device": False}),
         ("", False, False, {"loaded": False, "device": False}),
@@ -41,6 +43,8 @@ def test_a_module_named_like_it_is_not_it():
 
 def test_read_from_a_root_of_our_own(tmp_path):
     assert vhost.read(str(tmp_path)) == {"loaded": None, "device": False}
+    (tmp_path / "sys" / "module" / "bridge").mkdir(parents=True)
+    assert vhost.read(str(tmp_path)) == {"loaded": False, "device": False}
     (tmp_path / "proc").mkdir()
     (tmp_path / "proc" / "modules").write_text(PROC_WITH)
     (tmp_path / "dev").mkdir()
@@ -58,9 +62,14 @@ def test_read_this_machine():
             listed = any(line.split(" ", 1)[0] == "vhost_net" for line in handle)
     except OSError:
         listed = None
-    in_sys = os.path.isdir("/sys/module/vhost_net")
+    in_sys = os.path.isdir("/sys/module/vhost_net") if os.path.isdir("/sys/module") else None
     assert facts["device"] is os.path.exists("/dev/vhost-net")
-    assert facts["loaded"] == (True if (listed or in_sys) else listed)
+    if listed or in_sys:
+        assert facts["loaded"] is True
+    elif listed is False or in_sys is False:
+        assert facts["loaded"] is False
+    else:
+        assert facts["loaded"] is None
 
 
 def _domain(interfaces, vcpu="<vcpu placement='static'>1</vcpu>"):
@@ -136,3 +145,42 @@ def test_info_on_the_test_driver_reports_queues_and_no_host_facts():
     for entry in out["domains"]:
         assert entry["host_vhost_net"] is None  # the test driver is not a QEMU driver on this host
         assert all("backend_driver" in nic and "queues" in nic for nic in entry["nics"])
+
+
+# A definition as `virsh dumpxml --inactive` prints it for a KVM guest whose virtio NIC asks for QEMU's userspace
+# back end (the finding's subject), and this machine's own vhost-net readings.
+DUMPXML = """<domain type='kvm'>
+  <name>web01</name>
+  <uuid>5c1e7c0a-63c2-4b38-9a1e-2f3f7a3d1c11</uuid>
+  <memory unit='KiB'>1048576</memory>
+  <vcpu placement='static'>2</vcpu>
+  <os>
+    <type arch='x86_64' machine='pc-q35-7.2'>hvm</type>
+    <boot dev='hd'/>
+  </os>
+  <devices>
+    <emulator>/usr/bin/qemu-system-x86_64</emulator>
+    <interface type='bridge'>
+      <mac address='52:54:00:6b:3c:01'/>
+      <source bridge='br0'/>
+      <model type='virtio'/>
+      <driver name='qemu' queues='2'/>
+      <address type='pci' domain='0x0000' bus='0x01' slot='0x00' function='0x0'/>
+    </interface>
+  </devices>
+</domain>
+"""
+
+
+def test_a_nic_with_the_userspace_back_end_is_flagged_with_this_machines_readings():
+    from ansible_collections.nictune.fleet.plugins.module_utils._upgrade.plan import guest_record
+
+    entry = domain_xml.describe(domain_xml.Domain(DUMPXML))
+    host = vhost.read()
+    entry.update(backend="libvirt", state="running", host_vhost_net=host)
+    record = guest_record("web01", "hv1", {"uri": "qemu:///system", "domains": [entry]}, supported=None)
+    kinds = [f["kind"] for f in record["findings"]]
+    assert "userspace_backend" in kinds
+    assert [n["backend_driver"] for n in record["nics"]] == ["qemu"] and record["vcpus"] == 2
+    # the host part follows the machine: no /dev/vhost-net here (LAB-NOTES.md), so it is flagged too
+    assert ("vhost_net_missing" in kinds) is (not host["device"] or host["loaded"] is False)
