@@ -28,20 +28,10 @@ author:
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
   - ansible.builtin.action_common_attributes.flow
+  - nictune.fleet.controller_step
 attributes:
   check_mode:
-    support: full
     description: Decides as in a real run; O(stage=settle) writes no memory and keeps the guests of a class to try.
-  action:
-    support: full
-  async:
-    support: none
-  bypass_host_loop:
-    support: none
-  diff_mode:
-    support: none
-  platform:
-    platforms: all
 options:
   stage:
     description: Which step.
