@@ -78,8 +78,13 @@ def watch(args):
     stop_file = os.path.join(args.dir, args.id + ".stop")
     deadline = started + args.max
     next_send = started
+    next_owner_check = started
     while time.time() < deadline and not os.path.exists(stop_file):
         now = time.time()
+        if now >= next_owner_check:
+            if not owns(args):
+                return  # a later start for the same id took over: it answers the stop
+            next_owner_check = now + 0.2
         if now >= next_send:
             seq = (seq + 1) & 0xFFFF
             try:
@@ -109,10 +114,21 @@ def watch(args):
         "outage_to": gap_to,
         "answering_at_end": bool(replies) and ended - replies[-1] < max(1.0, 10 * args.interval),
     }
-    tmp = os.path.join(args.dir, args.id + ".json.tmp")
+    if not owns(args):
+        return
+    tmp = os.path.join(args.dir, "%s.json.%s.tmp" % (args.id, args.token))
     with open(tmp, "w") as handle:
         json.dump(result, handle)
     os.rename(tmp, os.path.join(args.dir, args.id + ".json"))
+
+
+def owns(args):
+    """Whether this watcher is still the one the last start for its id made."""
+    try:
+        with open(os.path.join(args.dir, args.id + ".owner")) as handle:
+            return handle.read() == args.token
+    except OSError:
+        return False
 
 
 def private_dir(path):
@@ -140,6 +156,13 @@ def start(args):
         path = os.path.join(args.dir, args.id + suffix)
         if os.path.exists(path):
             os.unlink(path)
+    # The last start for an id owns it: a watcher an earlier start left (the same command run again when a
+    # connection is retried) sees the new owner and ends without writing a result.
+    args.token = "%d-%d" % (os.getpid(), int(time.time() * 1e6))
+    owner_tmp = os.path.join(args.dir, "%s.owner.%s.tmp" % (args.id, args.token))
+    with open(owner_tmp, "w") as handle:
+        handle.write(args.token)
+    os.rename(owner_tmp, os.path.join(args.dir, args.id + ".owner"))
     socket_ok = True
     try:
         open_socket()[0].close()
@@ -174,9 +197,22 @@ def stop(args):
         print(json.dumps({"failed": True, "msg": "the watcher %s left no result" % args.id}))
         return 1
     with open(result_file) as handle:
-        print(handle.read())
-    for suffix in (".stop", ".json"):
-        os.unlink(os.path.join(args.dir, args.id + suffix))
+        text = handle.read()
+    try:
+        json.loads(text)
+    except ValueError:
+        print(
+            json.dumps(
+                {"failed": True, "msg": "the watcher %s left a result that is not JSON: %r" % (args.id, text[:200])}
+            )
+        )
+        return 1
+    print(text)
+    for suffix in (".stop", ".json", ".owner"):
+        try:
+            os.unlink(os.path.join(args.dir, args.id + suffix))
+        except FileNotFoundError:
+            pass
     return 0
 
 
