@@ -5,7 +5,8 @@
 * ``test_runner_mechanics_audit``: the audit on docs/examples/inventory-sample.yml (Xen files, no lab needed).
 * ``test_upgrade_on_lab``: the upgrade on the lab (~/.cache/nictune/lab/inventory.yml) with the default answers of
   the "NIC upgrade" survey (extensions/awx/objects.yml); skipped without the lab or when its hosts do not answer.
-  It switches the lab's guests for real; NICTUNE_AWX_RUNNER_CHECK=1 runs it in check mode (changes nothing).
+  It switches the lab's guests for real on a fresh lab (in the lab stage it runs after the choice test, whose guests
+  are on their best models already: nothing to change); NICTUNE_AWX_RUNNER_CHECK=1 runs it in check mode.
 
 Each asserts what AWX relies on: status ``successful``, job events written, and the report's summary
 (``nictune_report``, published with set_stats) in the ``artifact_data`` of the ``playbook_on_stats`` event.

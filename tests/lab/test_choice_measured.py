@@ -14,7 +14,9 @@ playbooks/upgrade_nics.yml runs twice with short probes (3 s tests, no warm-up, 
 * the second run recalls the choices (the memory file of the first) and changes nothing;
 * the audit's vhost-net facts are those of this machine, and the software-emulated guests get the finding.
 
-Afterwards the guests are put back on rtl8139 with 1 vCPU. Needs the lab up (~/.cache/nictune/lab/inventory.yml) and
+Afterwards the guests are put back on rtl8139 with 1 vCPU (cold restarts), unless NICTUNE_LAB_CHOICE_KEEP is set:
+then they stay on their class's choice with 2 vCPUs (the lab stage does that; the tests after it take the lab as they
+find it). Needs the lab up (~/.cache/nictune/lab/inventory.yml) and
 libvirt-python; skipped otherwise. The trial tables are printed (pytest -s) for the closing note. Run from the
 repository root:
     PYTHONPATH=.build/collections .venv/bin/pytest -q -s tests/lab/test_choice_measured.py
@@ -149,7 +151,8 @@ def runs(tmp_path_factory):
             "seconds": {"prepare": prepared, "first": first[2], "second": second[2]},
         }
     finally:
-        set_guests(libvirt, uri, domains, vcpus=1)
+        if not os.environ.get("NICTUNE_LAB_CHOICE_KEEP"):
+            set_guests(libvirt, uri, domains, vcpus=1)
         print("\nlab choice test: %.0f s in all" % (time.monotonic() - started))
 
 

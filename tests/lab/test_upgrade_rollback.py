@@ -6,7 +6,7 @@ back in the running domain; cold: the definition and a restart), and answers aga
 the reason and the outage; the running and the persistent definitions each hold exactly the NICs they held before.
 
 Runs against a lab that is up (playbooks/lab_up.yml); skips with a reason otherwise. Leaves the guest
-as it found it: rtl8139, running.
+as it found it (rtl8139 on a fresh lab, e1000 after a main job), running.
 """
 
 from __future__ import annotations
@@ -101,7 +101,9 @@ def _boot_id():
 @pytest.mark.parametrize("method", ["live", "cold"])
 def test_switched_guest_that_stops_answering_is_rolled_back(lab, tmp_path, method):
     before = _nics(lab)
-    assert [model for _mac, model in before[0]] == ["rtl8139"], "the lab guest must start on rtl8139: %s" % (before,)
+    # rtl8139 on a fresh lab, e1000 after a main job (the AWX runner test runs one): never virtio, it has no driver
+    start = [model for _mac, model in before[0]]
+    assert len(start) == 1 and start[0] in ("rtl8139", "e1000"), "the lab guest must start on one NIC: %s" % (before,)
     assert before[1] == before[0], "the running domain must match its definition: %s" % (before,)
     boot_id = _boot_id()
     report_dir = tmp_path / "report"
@@ -135,7 +137,7 @@ def test_switched_guest_that_stops_answering_is_rolled_back(lab, tmp_path, metho
     guest = {g["name"]: g for g in report["guests"]}[GUEST]
     assert guest["decision"] == "rolled_back", guest
     assert "did not answer within 45 s after the %s switch to virtio" % method in guest["reason"], guest
-    assert (guest["before_model"], guest["after_model"]) == ("rtl8139", "rtl8139")
+    assert (guest["before_model"], guest["after_model"]) == (start[0], start[0])
     assert guest["method"] == method, guest
     assert guest["outage_s"] is not None and guest["outage_s"] > 0, guest
     # exactly the NICs it had, in the definition and in the running domain: no second NIC left attached
