@@ -43,6 +43,8 @@ SETTINGS = {
     "nic_model_choice": "measured",
     "nic_model_trial_rounds": ROUNDS,
     "nic_model_batch": 2,
+    # the product's default, over the lab inventory's wider one: the rule below is checked with 10 %
+    "nic_model_rollback_threshold": 0.1,
     "nic_model_wait_timeout": 180,
     "nic_model_shutdown_timeout": 30,
     # short probes: the lab stage is long already
