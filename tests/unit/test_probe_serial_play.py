@@ -1,7 +1,8 @@
 # Copyright: nictune.fleet contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """The iperf_probe role in a play with ``serial``: each batch probes its own guests only (the choice by measuring
-tries one sample guest at a time). Two guests with the local connection, an endpoint on loopback, real iperf3."""
+tries one sample guest at a time); and a malformed probe setting stops the role before a guest or an endpoint is
+touched. Two guests with the local connection, an endpoint on loopback, real iperf3."""
 
 from __future__ import annotations
 
@@ -43,7 +44,8 @@ PLAY = [
 ]
 
 
-def test_each_batch_probes_its_own_guests(tmp_path):
+def _local_probe(tmp_path, extra_vars=()):
+    """Run PLAY on two local guests with an endpoint on loopback; the run, and the directories it would use."""
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
@@ -62,12 +64,33 @@ def test_each_batch_probes_its_own_guests(tmp_path):
     (tmp_path / "inventory.yml").write_text(yaml.safe_dump(inventory))
     (tmp_path / "play.yml").write_text(yaml.safe_dump(PLAY, sort_keys=False))
     env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=COLLECTIONS, ANSIBLE_NOCOLOR="1")
-    run = subprocess.run(
-        [ANSIBLE_PLAYBOOK, "-i", str(tmp_path / "inventory.yml"), str(tmp_path / "play.yml")],
-        capture_output=True, text=True, env=env, check=False, cwd=str(tmp_path),
-    )  # fmt: skip
+    argv = [ANSIBLE_PLAYBOOK, "-i", str(tmp_path / "inventory.yml"), str(tmp_path / "play.yml")]
+    for item in extra_vars:
+        argv += ["-e", item]
+    return subprocess.run(argv, capture_output=True, text=True, env=env, check=False, cwd=str(tmp_path))
+
+
+def test_each_batch_probes_its_own_guests(tmp_path):
+    run = _local_probe(tmp_path)
     assert run.returncode == 0, (run.stdout + run.stderr)[-3000:]
     for guest in ("a", "b"):
         rows = json.loads((tmp_path / "reports" / guest / "report.json").read_text())["results"]
         assert {(r["host"], r["direction"]) for r in rows} == {(guest, "send"), (guest, "receive")}
         assert all(r["error"] is None for r in rows), rows
+
+
+@pytest.mark.parametrize(
+    ("setting", "said"),
+    [
+        ("iperf_probe_window=4X", "iperf_probe_window must look like 4M"),
+        ("iperf_probe_duration=ten", "argument 'iperf_probe_duration' is of type str"),  # the argument spec
+        ("iperf_probe_parallel=0", "iperf_probe_parallel must be"),
+    ],
+)
+def test_a_malformed_setting_is_refused_before_anything_is_touched(tmp_path, setting, said):
+    run = _local_probe(tmp_path, [setting])
+    out = run.stdout + run.stderr
+    assert run.returncode != 0 and said in out, out[-3000:]
+    # neither a guest nor the endpoint was prepared: no working directory made, no server started
+    assert not any((tmp_path / d).exists() for d in ("a", "b", "ep")), sorted(os.listdir(tmp_path))
+    assert "Prepare the guests" not in out
