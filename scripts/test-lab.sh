@@ -2,7 +2,8 @@
 # The lab stage of scripts/test.sh: ONE lab of real QEMU guests shared by every scenario (building it
 # is the expensive part), then taken down and checked to leave nothing behind.
 #
-#   molecule default        destroy/create (lab_up)/converge/idempotence/verify: the lab itself
+#   molecule default        destroy/create (lab_up)/converge/idempotence/verify: the lab itself (after a guest disk
+#                           of other images was planted: lab_up makes it anew)
 #   molecule guest_drivers  readiness and MAC-pinned interface names on the guests
 #   molecule probe          iperf3 probes, reports, schedule without overlaps
 #   molecule upgrade        the main job: converge, idempotence, check, verify
@@ -37,6 +38,16 @@ trap 'ansible-playbook playbooks/lab_down.yml >/dev/null 2>&1' EXIT
 
 # Every scenario shares one lab and expects it fresh (guests on rtl8139): take down whatever an earlier run left.
 step "lab_down (start from a fresh lab)" ansible-playbook playbooks/lab_down.yml
+
+# A guest disk left by a lab of other images (an overlay of another base, with another host key): lab_up must make
+# it anew, or the guest would boot the old disk and fail the host key check of the new known_hosts.
+# shellcheck disable=SC2317  # called through step
+plant_stale_disk() {
+  local disks="$HOME/.cache/nictune/lab/disks"
+  mkdir -p "$disks" && truncate -s 1G "$disks/other-image.raw" &&
+    qemu-img create -q -f qcow2 -b "$disks/other-image.raw" -F raw "$disks/nictune-lab-guest2.qcow2"
+}
+step "plant a guest disk of other images (lab_up makes it anew)" plant_stale_disk
 
 step "molecule default: the lab itself (brings it up)" molecule test -s default
 if ! ansible -i "$HOME/.cache/nictune/lab/inventory.yml" all -m ansible.builtin.ping -o >/dev/null; then

@@ -72,6 +72,20 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+backend:
+  description: The O(backend) option as given (each domain says which backend read it).
+  returned: always
+  type: str
+  sample: auto
+uri:
+  description: The O(uri) option as given.
+  returned: always
+  type: str
+path:
+  description: The O(path) option as given (null for the API backends).
+  returned: always
+  type: list
+  elements: str
 domains:
   description: One entry per domain.
   returned: always

@@ -249,8 +249,13 @@ def info(host, params):
     _check_path(params)
     api = _api_backend(params)
     if api is not None:
-        return _checked_result(api.info(host, params))
-    return _describe_files(host, _paths(host, params), params["backend"])
+        out = _checked_result(api.info(host, params))
+    else:
+        out = _describe_files(host, _paths(host, params), params["backend"])
+    # what was read, as asked: the audit keeps the whole result as the hypervisor's nic_model_audit
+    for key in ("backend", "uri", "path"):
+        out.setdefault(key, params.get(key))
+    return out
 
 
 def failure(exc):
