@@ -23,6 +23,8 @@ Xen's paravirtual NIC has one canonical name here: ``xen_pv``.
 
 from __future__ import annotations
 
+import functools
+
 from .errors import NicTuneError
 
 PLATFORMS = ("kvm", "xen_hvm", "proxmox", "virtualbox")
@@ -346,6 +348,7 @@ def family(model):
     return _BY_NAME[model].get("family", model) if model in _BY_NAME else model
 
 
+@functools.lru_cache(maxsize=None)  # the catalogue never changes; asked once per NIC written
 def platform_names(platform):
     """Every name ``platform`` writes for a model, in catalogue order (what its configs may hold)."""
     out = []

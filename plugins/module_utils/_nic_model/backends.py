@@ -28,17 +28,64 @@ With ``backend: auto``, an API backend whose ``claims(params)`` is true takes th
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 
 from .._common.errors import NicTuneError
 from .._common.files import expand_paths
-from .._libvirt import api as _libvirt_api
-from .._libvirt import domain_xml as _libvirt_xml
-from .._libvirt.connection import load_binding
-from .._proxmox import backend as _proxmox
-from .._proxmox import qm as _qm
-from .._virtualbox import backend as _virtualbox
-from .._virtualbox.manage import VBoxManageApi
-from .._xen import backend as _xen
+
+
+class _Registry(Mapping):
+    """Backend name -> backend, each imported when it is first asked for.
+
+    A module run on a host compiles every module it imports anew (the payload is a zip), so a task loads the
+    code of the backends it uses only: a Xen audit never compiles the libvirt, Proxmox or VirtualBox cores.
+    The loaders import explicitly, so that Ansible still ships every backend with the module.
+    """
+
+    def __init__(self, loaders):
+        self._loaders = loaders
+        self._loaded = {}
+
+    def __getitem__(self, name):
+        if name not in self._loaded:
+            self._loaded[name] = self._loaders[name]()
+        return self._loaded[name]
+
+    def __setitem__(self, name, backend):  # a stand-in, in tests
+        self._loaded[name] = backend
+
+    def __contains__(self, name):
+        return name in self._loaders
+
+    def __iter__(self):
+        return iter(self._loaders)
+
+    def __len__(self):
+        return len(self._loaders)
+
+
+def _load_xen():
+    from .._xen import backend
+
+    return backend
+
+
+def _load_libvirt_xml():
+    from .._libvirt import domain_xml
+
+    return domain_xml
+
+
+def _load_proxmox():
+    from .._proxmox import backend
+
+    return backend
+
+
+def _load_virtualbox():
+    from .._virtualbox import backend
+
+    return backend
 
 
 class LibvirtApi:
@@ -48,18 +95,42 @@ class LibvirtApi:
 
     @staticmethod
     def apply(host, params, options):
+        from .._libvirt import api
+        from .._libvirt.connection import load_binding
+
         _no_paths(params)
-        return _libvirt_api.apply(host, load_binding(), params["uri"], params["domains"], options)
+        return api.apply(host, load_binding(), params["uri"], params["domains"], options)
 
     @staticmethod
     def info(host, params):
+        from .._libvirt import api
+        from .._libvirt.connection import load_binding
+
         _no_paths(params)
-        return _libvirt_api.info(host, load_binding(), params["uri"], params["domains"])
+        return api.info(host, load_binding(), params["uri"], params["domains"])
 
 
 def _no_paths(params):
     if params.get("path"):
         raise NicTuneError("path is not used with backend libvirt; give domains (and uri) instead")
+
+
+class VirtualBoxApi:
+    """The VMs VirtualBox has registered, through VBoxManage (``vms``; without ``path``)."""
+
+    name = "virtualbox"
+
+    @staticmethod
+    def apply(host, params, options):
+        from .._virtualbox import manage
+
+        return manage.apply(host, params, options)
+
+    @staticmethod
+    def info(host, params):
+        from .._virtualbox import manage
+
+        return manage.info(host, params)
 
 
 class ProxmoxApi:
@@ -72,7 +143,7 @@ class ProxmoxApi:
     def claims(params):
         """``backend: auto`` with ``vmids``, or with paths that are all ``qemu-server/<vmid>.conf`` files."""
         paths = params.get("path") or []
-        return bool(params.get("vmids")) or (bool(paths) and all(_proxmox.sniff(p) for p in paths))
+        return bool(params.get("vmids")) or (bool(paths) and all(FILE_BACKENDS["proxmox"].sniff(p) for p in paths))
 
     @staticmethod
     def _paths(host, params):
@@ -80,13 +151,15 @@ class ProxmoxApi:
             raise NicTuneError("domains is for backend libvirt; select Proxmox VMs with vmids (and node) or path")
         if params.get("path") and params.get("vmids"):
             raise NicTuneError("give either path or vmids, not both")
-        patterns = params.get("path") or _proxmox.config_paths(params.get("vmids"), params.get("node"))
+        patterns = params.get("path") or FILE_BACKENDS["proxmox"].config_paths(params.get("vmids"), params.get("node"))
         return expand_paths([os.path.expanduser(p) for p in patterns], warn=host.warn)
 
     @classmethod
     def apply(cls, host, params, options):
+        from .._proxmox import qm as _qm
         from . import run  # the shared file workflow (run imports this module)
 
+        _proxmox = FILE_BACKENDS["proxmox"]
         paths = cls._paths(host, params)
         via = _qm.resolve_via(host, params.get("proxmox_mode"))
         options = dict(options, proxmox_pending=params.get("proxmox_pending"), proxmox_via=via)
@@ -104,10 +177,11 @@ class ProxmoxApi:
     @staticmethod
     def _nodes(entries):
         for entry in entries:
-            entry["node"] = entry["node"] or _proxmox.node_of(entry["realpath"])
+            entry["node"] = entry["node"] or FILE_BACKENDS["proxmox"].node_of(entry["realpath"])
 
     @classmethod
     def info(cls, host, params):
+        from .._proxmox import qm as _qm
         from . import run  # the shared file workflow (run imports this module)
 
         paths = cls._paths(host, params)
@@ -120,10 +194,12 @@ class ProxmoxApi:
         return out
 
 
-FILE_BACKENDS = {"xen": _xen, "libvirt_xml": _libvirt_xml, "proxmox": _proxmox, "virtualbox": _virtualbox}
+FILE_BACKENDS = _Registry(
+    {"xen": _load_xen, "libvirt_xml": _load_libvirt_xml, "proxmox": _load_proxmox, "virtualbox": _load_virtualbox}
+)
 # VirtualBox: .vbox files with path, registered VMs through VBoxManage without. Proxmox: always ProxmoxApi, which
 # takes paths itself (qm set on a Proxmox node, the shared file workflow elsewhere).
-API_BACKENDS = {"libvirt": LibvirtApi, "proxmox": ProxmoxApi, "virtualbox": VBoxManageApi}
+API_BACKENDS = {"libvirt": LibvirtApi, "proxmox": ProxmoxApi, "virtualbox": VirtualBoxApi}
 # backend: auto tries these in turn for a file; the last one takes every file the others did not.
 AUTO_ORDER = ("virtualbox", "libvirt_xml", "proxmox", "xen")
 CHOICES = ("auto", *sorted(set(FILE_BACKENDS) | set(API_BACKENDS)))

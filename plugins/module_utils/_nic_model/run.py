@@ -78,6 +78,11 @@ def _diff(path, before, after):
 
 def _checked_result(out):
     """``out`` made valid UTF-8 and proven serialisable as JSON, before anything is written."""
+    try:
+        json.dumps(out, ensure_ascii=False).encode("utf-8")
+        return out  # the usual case: already valid UTF-8 throughout (no bytes, no surrogate escapes)
+    except (TypeError, ValueError):  # bytes, text that is not UTF-8 (UnicodeEncodeError), or worse: see below
+        pass
     out = reportable(out)
     try:
         json.dumps(out, ensure_ascii=False).encode("utf-8")

@@ -5,8 +5,8 @@
 
 from __future__ import annotations
 
-from .._proxmox.backend import PENDING_MODES
-from .._proxmox.qm import MODES as PROXMOX_MODES
+from .._proxmox.modes import MODES as PROXMOX_MODES
+from .._proxmox.modes import PENDING_MODES
 from .backends import CHOICES
 
 

@@ -36,11 +36,11 @@ import re
 from .._common import models as _models
 from .._common.errors import ConfigSyntaxError, NicTuneError
 from .._common.selection import nic_selected
+from .modes import PENDING_MODES
 from .net_value import MODEL_NAMES, NetValue
 from .qemu_config import QemuConfig, parse_pending_delete, to_text
 
 PLATFORM = "proxmox"
-PENDING_MODES = ("skip", "replace")
 # Proxmox's default for "hotplug" when the key is absent (or "1"): network, disk and USB devices.
 DEFAULT_HOTPLUG = "network,disk,usb"
 _NET_KEY_RE = re.compile(r"^net([0-9]+)$")

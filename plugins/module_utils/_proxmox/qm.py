@@ -23,8 +23,8 @@ import re
 from .._common.errors import NicTuneError
 from .._common.files import read_bytes
 from .backend import confirm
+from .modes import MODES
 
-MODES = ("auto", "qm", "file")
 _NODE_LINK_RE = re.compile(r"/nodes/([^/]+)/?$")
 
 

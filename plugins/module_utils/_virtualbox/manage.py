@@ -294,17 +294,3 @@ def info(host, params):
             }
         )
     return {"changed": False, "domains": domains}
-
-
-class VBoxManageApi:
-    """The API backend ``virtualbox`` of :mod:`.._nic_model.backends` (used when no ``path`` is given)."""
-
-    name = "virtualbox"
-
-    @staticmethod
-    def apply(host, params, options):
-        return apply(host, params, options)
-
-    @staticmethod
-    def info(host, params):
-        return info(host, params)

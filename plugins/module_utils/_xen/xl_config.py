@@ -219,6 +219,15 @@ def _requote(token, value):
     alignment keeps are kept as written, and only the text between them is written anew, so several edits of one
     string (a vif item set in place and another appended) keep every escape outside them.
     """
+    body = token[1:-1]
+    if "\\" not in body and "\n" not in body:
+        # nothing written in a way of its own (the usual case): what the alignment gives, without aligning
+        return _quote(value, token[0])
+    return _realign(token, value)
+
+
+def _realign(token, value):
+    """:func:`_requote` for a body with escapes (or raw newlines): align its units with ``value``."""
     quote = token[0]
     text = _to_latin(value)
     body = token[1:-1]

@@ -45,3 +45,42 @@ def test_undecodable_bytes_are_reported_as_escapes(tmp_path, make_host):
     out = run.apply(make_host(check_mode=True, diff_mode=True), _params(cfg))
     assert out["results"][0]["domain"] == "w\\xe9b"
     assert 'name = "w\\xe9b"' in out["diff"][0]["after"]
+
+
+_LOADS = """
+import sys
+from ansible_collections.nictune.fleet.plugins.module_utils._nic_model import run
+from ansible_collections.nictune.fleet.plugins.modules import nic_model_info  # the module's own imports too
+
+class Host:
+    check_mode = diff_mode = False
+    def warn(self, msg):
+        pass
+
+params = {"backend": sys.argv[1], "path": [sys.argv[2]], "uri": "qemu:///system", "domains": None}
+assert run.info(Host(), params)["domains"]
+prefix = "ansible_collections.nictune.fleet.plugins.module_utils."
+print(" ".join(sorted(m[len(prefix):] for m in sys.modules if m.startswith(prefix))))
+"""
+
+
+@pytest.mark.parametrize("backend", ["xen", "auto"])
+def test_a_xen_task_loads_no_other_backend(tmp_path, backend):
+    # every module a run imports is compiled anew on the host (the payload is a zip): a Xen audit of a big fleet
+    # must not pay for the libvirt, Proxmox and VirtualBox cores
+    import os
+    import subprocess
+    import sys
+
+    cfg = tmp_path / "web01.cfg"
+    cfg.write_bytes(CFG)
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(p for p in sys.path if p))
+    proc = subprocess.run(
+        [sys.executable, "-c", _LOADS, backend, str(cfg)], env=env, capture_output=True, text=True, check=True
+    )
+    loaded = proc.stdout.split()
+    assert "_xen.backend" in loaded
+    others = {"_libvirt.api", "_libvirt.live", "_libvirt.emulator", "_proxmox.qm"}
+    if backend == "xen":  # auto asks the other file backends whether they take the file: they are loaded
+        others |= {"_libvirt.domain_xml", "_proxmox.backend", "_virtualbox.backend", "_virtualbox.manage"}
+    assert not others & set(loaded), loaded

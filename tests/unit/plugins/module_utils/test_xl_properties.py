@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 
 from ansible_collections.nictune.fleet.plugins.module_utils._common.errors import NicTuneError
 from ansible_collections.nictune.fleet.plugins.module_utils._common.selection import normalise_match
+from ansible_collections.nictune.fleet.plugins.module_utils._xen import xl_config
 from ansible_collections.nictune.fleet.plugins.module_utils._xen.backend import describe_file, plan_file
 from ansible_collections.nictune.fleet.plugins.module_utils._xen.xl_config import XlConfig
 
@@ -154,3 +155,19 @@ def test_damaged_configs_raise_only_our_error(text, junk, where):
         plan_file("x.cfg", b'name = "g"\ntype = "hvm"\n' + damaged, dict(OPTIONS, pin_mac=True), [].append)
     except NicTuneError:
         pass
+
+
+latin_text = st.text(st.characters(min_codepoint=1, max_codepoint=255), max_size=12)
+
+
+@SETTINGS
+@given(
+    st.sampled_from(["'", '"']),
+    st.text(st.characters(min_codepoint=1, max_codepoint=255, blacklist_characters="'\"\\\n"), max_size=12),
+    latin_text,
+)
+def test_a_string_without_escapes_is_requoted_as_the_alignment_would(quote, body, new_value):
+    # _requote skips the alignment of units when the old body holds no escape: the result must be the same
+    token = quote + body + quote
+    assert xl_config._requote(token, new_value) == xl_config._realign(token, new_value)
+    assert xl_config._dequote(xl_config._requote(token, new_value), xl_config._parsed_already) == new_value
