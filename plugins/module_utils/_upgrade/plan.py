@@ -151,8 +151,8 @@ def compare(before, after, threshold):
                 % (direction, (1 - ratio) * 100, float(b) / 1e6, float(a) / 1e6, threshold * 100)
             )
     if problems:
-        return {"ok": False, "reason": "; ".join(problems), "gain": gain}
-    return {"ok": True, "reason": "throughput kept or improved", "gain": gain}
+        return {"ok": False, "reason": "; ".join(problems), "gain": gain, "threshold": threshold}
+    return {"ok": True, "reason": "throughput kept or improved", "gain": gain, "threshold": threshold}
 
 
 def find_domain(audit, domain=None, config_path=None):

@@ -60,6 +60,7 @@ def guest_entry(name, record, check_mode=False):
         "before": _bps(record.get("before")),
         "after": _bps(record.get("after")),
         "gain": (record.get("verdict") or {}).get("gain") or {},
+        "threshold": (record.get("verdict") or {}).get("threshold"),
         "pending_restart": bool(outcome.get("pending_restart")),
         "method": outcome.get("method"),
         "outage_s": outcome.get("outage_s"),
@@ -140,6 +141,19 @@ def _outage_line(guests):
         return None
     total = sum(v for _n, v in values)
     return "%.1f s in all; per guest: %s" % (total, ", ".join("%s %.1f s" % (n, v) for n, v in values))
+
+
+def _threshold_line(guests, run):
+    """The rollback thresholds the guests were judged by (each guest's own setting), else the run's setting."""
+    used = sorted({float(g["threshold"]) for g in guests if number(g.get("threshold")) is not None})
+    if not used and number(run.get("rollback_threshold")) is not None:
+        used = [float(run["rollback_threshold"])]
+    if not used:
+        return None
+    return "%s drop in either direction%s" % (
+        ", ".join("%g %%" % round(t * 100, 1) for t in used),
+        " (per guest)" if len(used) > 1 else "",
+    )
 
 
 def _rows(guests):
@@ -426,12 +440,7 @@ def final_report(guests, run=None, title="NIC upgrade", trials=None):
         ("check mode", "yes: nothing was changed" if run.get("check_mode") else None),
     ]
     settings = [
-        (
-            "rollback threshold",
-            "%.0f %% drop in either direction" % (float(run["rollback_threshold"]) * 100)
-            if number(run.get("rollback_threshold")) is not None
-            else None,
-        ),
+        ("rollback threshold", _threshold_line(guests, run)),
         ("batch", run.get("batch")),
         ("switch", run.get("switch")),
         ("restart", run.get("restart")),

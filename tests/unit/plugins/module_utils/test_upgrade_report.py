@@ -14,6 +14,7 @@ from ansible_collections.nictune.fleet.plugins.module_utils._common import repor
 from ansible_collections.nictune.fleet.plugins.module_utils._common.errors import NicTuneError
 from ansible_collections.nictune.fleet.plugins.module_utils._probe.results import throughput
 from ansible_collections.nictune.fleet.plugins.module_utils._upgrade import choice
+from ansible_collections.nictune.fleet.plugins.module_utils._upgrade.plan import compare
 from ansible_collections.nictune.fleet.plugins.module_utils._upgrade.report import (
     final_report,
     guest_entry,
@@ -174,6 +175,29 @@ def test_fleet_summary_at_the_top():
     assert "**outage:** 1.4 s in all; per guest: web<1> 1.4 s" in top
     assert "**duration:** 612 s" in top and "[probe before the switch](probe-before/report.html)" in top
     assert "| rollback threshold | 10 % drop in either direction |" in md
+
+
+def test_the_threshold_shown_is_the_one_the_guests_were_judged_by():
+    # the run's settings come from the controller, but each guest is judged by its own nic_model_rollback_threshold
+    judged = [
+        guest_entry(
+            name,
+            dict(
+                PLAN,
+                action="switch",
+                reason="best",
+                outcome={"switched": True},
+                verdict=compare({"send_bps": 1e9, "receive_bps": 1e9}, {"send_bps": 2e9, "receive_bps": 2e9}, t),
+            ),
+        )
+        for name, t in (("a", 0.25), ("b", 0.25))
+    ]
+    run = {"rollback_threshold": 0.1}
+    assert "| rollback threshold | 25 % drop in either direction |" in render(judged, "md", run)
+    judged[1]["threshold"] = 0.1
+    assert "| rollback threshold | 10 %, 25 % drop in either direction (per guest) |" in render(judged, "md", run)
+    kept_only = [guest_entry("db", dict(PLAN, action="keep", reason="already on virtio"))]
+    assert "| rollback threshold | 10 % drop in either direction |" in render(kept_only, "md", run)
 
 
 def test_plan_report_and_lines():
