@@ -76,18 +76,23 @@ def _diff(path, before, after):
     }
 
 
+def _json_problem(out):
+    """Why ``out`` cannot be sent as JSON in UTF-8 (bytes, text that is not UTF-8, other objects), or None."""
+    try:
+        json.dumps(out, ensure_ascii=False).encode("utf-8")
+    except (TypeError, ValueError) as exc:  # UnicodeEncodeError is a ValueError
+        return exc
+    return None
+
+
 def _checked_result(out):
     """``out`` made valid UTF-8 and proven serialisable as JSON, before anything is written."""
-    try:
-        json.dumps(out, ensure_ascii=False).encode("utf-8")
-        return out  # the usual case: already valid UTF-8 throughout (no bytes, no surrogate escapes)
-    except (TypeError, ValueError):  # bytes, text that is not UTF-8 (UnicodeEncodeError), or worse: see below
-        pass
+    if _json_problem(out) is None:
+        return out  # the usual case: no walk over the whole result
     out = reportable(out)
-    try:
-        json.dumps(out, ensure_ascii=False).encode("utf-8")
-    except (TypeError, ValueError) as exc:
-        raise NicTuneError("the result cannot be reported (%s); nothing was written" % exc)
+    problem = _json_problem(out)
+    if problem is not None:
+        raise NicTuneError("the result cannot be reported (%s); nothing was written" % problem)
     return out
 
 

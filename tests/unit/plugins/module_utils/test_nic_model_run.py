@@ -5,6 +5,10 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+
 import pytest
 
 from ansible_collections.nictune.fleet.plugins.module_utils._common.errors import NicTuneError
@@ -68,10 +72,6 @@ print(" ".join(sorted(m[len(prefix):] for m in sys.modules if m.startswith(prefi
 def test_a_xen_task_loads_no_other_backend(tmp_path, backend):
     # every module a run imports is compiled anew on the host (the payload is a zip): a Xen audit of a big fleet
     # must not pay for the libvirt, Proxmox and VirtualBox cores
-    import os
-    import subprocess
-    import sys
-
     cfg = tmp_path / "web01.cfg"
     cfg.write_bytes(CFG)
     env = dict(os.environ, PYTHONPATH=os.pathsep.join(p for p in sys.path if p))
